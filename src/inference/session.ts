@@ -1,0 +1,50 @@
+import ort from 'onnxruntime-node';
+import { log } from '../log';
+
+export type Provider = 'cpu' | 'cuda';
+
+export interface SessionOptions {
+  provider: Provider;
+  intraOpThreads: number;
+  /** onnxruntime graph optimisation level. */
+  graphOptimization: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
+export function defaultSessionOptions(): SessionOptions {
+  const provider = (process.env.ASIDE_PROVIDER ?? 'cpu') as Provider;
+  if (provider !== 'cpu' && provider !== 'cuda') throw new Error(`ASIDE_PROVIDER must be cpu or cuda, got '${provider}'`);
+  return {
+    provider,
+    intraOpThreads: Number(process.env.ASIDE_INTRA_OP_THREADS ?? 0),
+    graphOptimization: (process.env.ASIDE_GRAPH_OPT as SessionOptions['graphOptimization']) ?? 'all',
+  };
+}
+
+export interface OpenedSession {
+  session: ort.InferenceSession;
+  provider: Provider;
+}
+
+/**
+ * Opens an onnxruntime session on the configured provider. CUDA is tried only when asked for; if its
+ * provider cannot load (no GPU, no CUDA libraries) the session falls back to CPU and says so in the log.
+ */
+export async function openSession(modelPath: string, opts: SessionOptions): Promise<OpenedSession> {
+  const base: ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: opts.graphOptimization,
+    ...(opts.intraOpThreads > 0 ? { intraOpNumThreads: opts.intraOpThreads } : {}),
+    interOpNumThreads: 1,
+  };
+  if (opts.provider === 'cuda') {
+    try {
+      const session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cuda'] });
+      log.info({ provider: 'cuda', model: modelPath }, 'execution provider: CUDA');
+      return { session, provider: 'cuda' };
+    } catch (err) {
+      log.warn({ provider: 'cpu', requested: 'cuda', reason: (err as Error).message }, 'CUDA execution provider unavailable; falling back to CPU');
+    }
+  }
+  const session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cpu'] });
+  log.info({ provider: 'cpu', model: modelPath, intraOpThreads: opts.intraOpThreads || 'default' }, 'execution provider: CPU');
+  return { session, provider: 'cpu' };
+}

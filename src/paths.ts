@@ -1,0 +1,19 @@
+import path from 'node:path';
+
+/** Repository root (works from src/ under tsx/ts-jest and from dist/src/ after a build). */
+export const REPO_ROOT = (() => {
+  const here = __dirname;
+  const marker = `${path.sep}dist${path.sep}`;
+  const cut = here.lastIndexOf(marker);
+  return cut >= 0 ? here.slice(0, cut) : path.resolve(here, '..');
+})();
+
+/** Everything Aside downloads or builds lives here, never in git. */
+export function asideHome(): string {
+  return path.resolve(process.env.ASIDE_HOME ?? path.join(REPO_ROOT, '.aside'));
+}
+
+export const modelsDir = (): string => path.resolve(process.env.ASIDE_MODELS_DIR ?? path.join(asideHome(), 'models'));
+export const indexesDir = (): string => path.join(asideHome(), 'indexes');
+export const catalogPath = (): string => path.join(REPO_ROOT, 'models', 'catalog.json');
+export const demoCollectionDir = (): string => path.join(REPO_ROOT, 'demo', 'scifact-mini');
