@@ -1,0 +1,148 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import yauzl from 'yauzl';
+import { asideHome } from '../paths';
+import { AsideError } from '../errors';
+import { log } from '../log';
+
+/**
+ * The runnable Elasticsearch that tests and `npm run es` use: the integ-test-zip distribution from Maven
+ * Central. 9.3.0 itself is not published there; 9.3.2 is the nearest 9.3 release that is. It is a
+ * minimal build (modules: transport-netty4, x-pack-core, x-pack-security, apm): BM25 with the standard
+ * analyzer, dense_vector and kNN work; language analyzers (analysis-common) and the inference API
+ * (x-pack-inference: `_inference`, semantic_text, text_similarity_reranker) are not in it.
+ */
+export const DEFAULT_ES_VERSION = '9.3.2';
+const MAVEN_GROUP = 'org.elasticsearch.distribution.integ-test-zip';
+
+export const esVersion = (): string => process.env.ASIDE_ES_VERSION ?? DEFAULT_ES_VERSION;
+export const esRootDir = (): string => path.join(asideHome(), 'elasticsearch');
+export const esHomeDir = (version = esVersion()): string => path.join(esRootDir(), `elasticsearch-${version}`);
+
+/** Major version of a JDK home, read from its `release` file (JAVA_VERSION="21.0.2"); undefined if unreadable. */
+export function jdkMajor(home: string): number | undefined {
+  try {
+    const release = fs.readFileSync(path.join(home, 'release'), 'utf8');
+    const m = /^JAVA_VERSION="(\d+)(?:\.(\d+))?/m.exec(release);
+    if (!m) return undefined;
+    // Java 8 and older report "1.8.0".
+    return m[1] === '1' ? Number(m[2]) : Number(m[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A JDK ≥ 21 for Elasticsearch 9: ES_JAVA_HOME, then JAVA_HOME, then the newest one under /usr/lib/jvm
+ * (ASIDE_JVM_DIR overrides the directory scanned).
+ */
+export function findJavaHome(minMajor = 21): string {
+  const tried: string[] = [];
+  for (const name of ['ES_JAVA_HOME', 'JAVA_HOME'] as const) {
+    const home = process.env[name];
+    if (!home) continue;
+    const major = jdkMajor(home);
+    if (major !== undefined && major >= minMajor && fs.existsSync(path.join(home, 'bin', 'java'))) return home;
+    tried.push(`${name}=${home} (Java ${major ?? '?'})`);
+  }
+  const jvmDir = process.env.ASIDE_JVM_DIR ?? '/usr/lib/jvm';
+  const candidates = fs.existsSync(jvmDir)
+    ? fs
+        .readdirSync(jvmDir)
+        .map((d) => path.join(jvmDir, d))
+        .filter((d) => !fs.lstatSync(d).isSymbolicLink() && fs.existsSync(path.join(d, 'bin', 'java')))
+        .map((d) => ({ home: d, major: jdkMajor(d) ?? 0 }))
+    : [];
+  const best = candidates.filter((c) => c.major >= minMajor).sort((a, b) => b.major - a.major)[0];
+  if (best) return best.home;
+  tried.push(...candidates.map((c) => `${c.home} (Java ${c.major || '?'})`));
+  throw new AsideError(
+    'unavailable',
+    `Elasticsearch 9 needs a JDK >= ${minMajor}; none found (tried: ${tried.join(', ') || `nothing under ${jvmDir}`}). Install one or set ES_JAVA_HOME.`,
+  );
+}
+
+function mavenCopyZip(coords: string, outDir: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const mvn = process.env.ASIDE_MVN ?? 'mvn';
+    const args = ['-B', 'dependency:copy', `-Dartifact=${coords}:zip`, `-DoutputDirectory=${outDir}`];
+    const child = spawn(mvn, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let tail = '';
+    const onData = (buf: Buffer) => {
+      const text = buf.toString();
+      tail = (tail + text).slice(-4000);
+      for (const line of text.split('\n')) if (/Download(ing|ed)/.test(line)) process.stderr.write(`  ${line.trim()}\n`);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', (err) => reject(new AsideError('unavailable', `could not run '${mvn}' (is Maven installed?): ${err.message}`)));
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new AsideError('unavailable', `mvn dependency:copy ${coords}:zip failed (exit ${code}):\n${tail}`));
+      const zip = fs.readdirSync(outDir).find((f) => f.endsWith('.zip'));
+      if (!zip) return reject(new AsideError('internal', `mvn reported success but no zip is in ${outDir}`));
+      resolve(path.join(outDir, zip));
+    });
+  });
+}
+
+/** Extracts a zip keeping the Unix permission bits (bin/elasticsearch must stay executable). */
+export function extractZip(zipFile: string, outDir: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(zipFile, { lazyEntries: true }, (err, zip) => {
+      if (err || !zip) return reject(err ?? new Error(`cannot open ${zipFile}`));
+      zip.on('entry', (ze: yauzl.Entry) => {
+        const target = path.resolve(outDir, ze.fileName);
+        if (!target.startsWith(path.resolve(outDir) + path.sep)) return reject(new Error(`zip entry escapes target: ${ze.fileName}`));
+        const mode = (ze.externalFileAttributes >>> 16) & 0o777;
+        if (ze.fileName.endsWith('/')) {
+          fs.mkdirSync(target, { recursive: true });
+          return zip.readEntry();
+        }
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        zip.openReadStream(ze, (e2, stream) => {
+          if (e2 || !stream) return reject(e2 ?? new Error(`cannot read ${ze.fileName}`));
+          const out = fs.createWriteStream(target, { mode: mode || 0o644 });
+          stream.pipe(out);
+          out.on('error', reject);
+          out.on('finish', () => {
+            if (mode) fs.chmodSync(target, mode);
+            zip.readEntry();
+          });
+        });
+      });
+      zip.on('end', resolve);
+      zip.on('error', reject);
+      zip.readEntry();
+    });
+  });
+}
+
+/**
+ * Returns the Elasticsearch home for `version`, fetching it through Maven and extracting it on first use.
+ * Work happens in a temporary sibling that is renamed into place, so an interrupted fetch leaves nothing.
+ */
+export async function ensureDistribution(version = esVersion()): Promise<string> {
+  const home = esHomeDir(version);
+  if (fs.existsSync(path.join(home, 'bin', 'elasticsearch'))) return home;
+  fs.mkdirSync(esRootDir(), { recursive: true });
+  const tmp = fs.mkdtempSync(path.join(esRootDir(), `.tmp-${version}-`));
+  try {
+    const coords = `${MAVEN_GROUP}:elasticsearch:${version}`;
+    log.info({ maven: coords }, 'fetching Elasticsearch distribution');
+    const zip = await mavenCopyZip(coords, tmp);
+    const staged = path.join(tmp, 'x');
+    await extractZip(zip, staged);
+    const inner = path.join(staged, `elasticsearch-${version}`);
+    if (!fs.existsSync(path.join(inner, 'bin', 'elasticsearch'))) throw new AsideError('internal', `${zip} has no elasticsearch-${version}/bin/elasticsearch`);
+    try {
+      fs.renameSync(inner, home);
+    } catch (e) {
+      // Another process finished the same download first.
+      if (!fs.existsSync(path.join(home, 'bin', 'elasticsearch'))) throw e;
+    }
+    return home;
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
