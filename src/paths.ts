@@ -17,3 +17,5 @@ export const modelsDir = (): string => path.resolve(process.env.ASIDE_MODELS_DIR
 export const indexesDir = (): string => path.join(asideHome(), 'indexes');
 export const catalogPath = (): string => path.join(REPO_ROOT, 'models', 'catalog.json');
 export const demoCollectionDir = (): string => path.join(REPO_ROOT, 'demo', 'scifact-mini');
+export const graphsDir = (): string => path.resolve(process.env.ASIDE_GRAPHS_DIR ?? path.join(asideHome(), 'graphs'));
+export const shippedTasksDir = (): string => path.join(REPO_ROOT, 'models', 'tasks');

@@ -4,19 +4,63 @@
  * on first use, cached in $ASIDE_HOME/elasticsearch). `start` prints the URL on stdout, so
  * `export ASIDE_ES_URL=$(npm run -s es -- start)` works.
  */
+import { parseArgs } from 'node:util';
 import { log } from '../log';
+import { loadCollection } from '../data/beir';
+import { score, Run } from '../eval/metrics';
 import { managedNodeStatus, startManagedNode, stopManagedNode } from './localNode';
+import { createEsClient, esConfigFromEnv } from './config';
+import { defaultIndexName, indexCollection } from './corpusIndexer';
+import { ElasticsearchCandidates } from './bm25Candidates';
 
 const USAGE = `usage: npm run es -- <command>
   start    start the local Elasticsearch (or report the running one); prints its URL
   stop     stop it
   status   show whether it runs, its URL and cluster health
+  index --collection <dir> [--index name]       bulk-index a BEIR collection (ASIDE_ES_URL, else the local node)
+  bm25-eval --collection <dir> [--index name] [--reindex]
+           BM25 nDCG@10 / R@100 of Elasticsearch on the collection's test queries (last line: JSON)
 env: ASIDE_ES_PORT (default: a free port), ASIDE_ES_HEAP (512m), ASIDE_ES_VERSION, ES_JAVA_HOME (JDK >= 21), ASIDE_ES_RUN_AS (when root)
 `;
 
+/** ASIDE_ES_URL when set, else the running local node. */
+async function client() {
+  const cfg = esConfigFromEnv();
+  if (cfg) return createEsClient(cfg);
+  const st = await managedNodeStatus();
+  if (!st.running || !st.url) throw new Error('set ASIDE_ES_URL or run `npm run es -- start` first');
+  return createEsClient(st.url);
+}
+
 async function main(): Promise<void> {
   const cmd = process.argv[2];
+  const { values } = parseArgs({
+    args: process.argv.slice(3),
+    options: { collection: { type: 'string' }, index: { type: 'string' }, reindex: { type: 'boolean', default: false }, split: { type: 'string', default: 'test' } },
+    allowPositionals: true,
+  });
   switch (cmd) {
+    case 'index': {
+      if (!values.collection) throw new Error('index needs --collection <dir>');
+      const r = await indexCollection(await client(), values.collection, { index: values.index });
+      process.stdout.write(JSON.stringify({ index: r.index, docs: r.written, retried: r.retried, ms: r.ms }) + '\n');
+      return;
+    }
+    case 'bm25-eval': {
+      if (!values.collection) throw new Error('bm25-eval needs --collection <dir>');
+      const es = await client();
+      const col = await loadCollection(values.collection, values.split);
+      const index = values.index ?? defaultIndexName(col.name);
+      const count = (await es.indices.exists({ index })) ? (await es.count({ index })).count : -1;
+      if (values.reindex || count !== col.docs.length) await indexCollection(es, col, { index });
+      const bm25 = new ElasticsearchCandidates(es, { index });
+      const run: Run = new Map();
+      const t0 = Date.now();
+      for (const q of col.queries) run.set(q.id, (await bm25.search(q.text, 100)).map((h) => h.id));
+      const s = score(run, col.qrels);
+      process.stdout.write(JSON.stringify({ collection: col.name, index, candidates: 'elasticsearch', ...s, ms_per_query: Math.round(((Date.now() - t0) / col.queries.length) * 10) / 10 }) + '\n');
+      return;
+    }
     case 'start': {
       const st = await startManagedNode();
       process.stderr.write(`${st.alreadyRunning ? 'already running' : 'started'}: Elasticsearch ${st.version} pid ${st.pid}, health ${st.health}, data in ${st.dir}\n`);

@@ -1,8 +1,8 @@
-import ort from 'onnxruntime-node';
-import { ModelSpec } from '../models/catalog';
-import { TextTokenizer, TokenBatch, Encoded } from '../text/tokenizer';
-import { openSession, Provider, SessionOptions, defaultSessionOptions } from './session';
-import { pool } from './pooling';
+import { ModelSpec, PoolingMode } from '../models/catalog';
+import { TextTokenizer, Encoded } from '../text/tokenizer';
+import { BatchLimits, BatchQueue, BatchStats, DEFAULT_LIMITS } from './batchQueue';
+import { InferenceBackend, InProcessBackend } from './backend';
+import { defaultSessionOptions, Provider, SessionOptions } from './session';
 
 export type TextKind = 'query' | 'document';
 
@@ -10,80 +10,86 @@ export interface EncoderInfo {
   model: string;
   dims: number;
   provider: Provider;
-  maxLength: number;
-  pooling: string;
+  maxLength: { query: number; document: number; pair: number };
+  pooling: PoolingMode;
+}
+
+/** How one task (or the bare backbone) turns text into vectors or scores on a loaded graph. */
+export interface EncoderTarget {
+  graph: string;
+  module?: string;
+  pooling: PoolingMode;
+  normalize: boolean;
+  prefixes: { query: string; document: string };
+  maxLength: { query: number; document: number; pair: number };
 }
 
 /**
- * What the server and the evaluation harness call. The in-process implementation below runs on the
- * calling thread; a worker-pool implementation can sit behind the same interface.
+ * Tokenises on the calling thread and hands rows to this task version's micro-batching queues, which
+ * feed the inference backend. One Encoder per task version; the backend and tokenizer are shared.
  */
-export interface Encoder {
-  readonly info: EncoderInfo;
-  embed(texts: string[], kind: TextKind): Promise<Float32Array[]>;
-  close(): Promise<void>;
-}
-
-export interface EncoderOptions {
-  session?: SessionOptions;
-  /** Rows per forward pass. */
-  batchSize?: number;
-  /** Override of the catalog's max length (tokens, specials included). */
-  maxLength?: number;
-}
-
-/** Runs the ONNX backbone on the calling thread: tokenise, sort by length, batch, run, pool. */
-export class OnnxEncoder implements Encoder {
-  private constructor(
-    private readonly spec: ModelSpec,
-    private readonly tokenizer: TextTokenizer,
-    private readonly session: ort.InferenceSession,
+export class Encoder {
+  constructor(
+    private readonly backend: InferenceBackend,
+    readonly tokenizer: TextTokenizer,
+    readonly target: EncoderTarget,
     readonly info: EncoderInfo,
-    private readonly batchSize: number,
+    private readonly limits: BatchLimits = DEFAULT_LIMITS,
+    private readonly stats: BatchStats = {},
   ) {}
 
-  static async open(spec: ModelSpec, opts: EncoderOptions = {}): Promise<OnnxEncoder> {
-    const tokenizer = new TextTokenizer(spec.tokenizerPath);
-    const { session, provider } = await openSession(spec.modelPath, opts.session ?? defaultSessionOptions());
-    const maxLength = opts.maxLength ?? spec.maxLength;
-    const probe = new OnnxEncoder(spec, tokenizer, session, { model: spec.id, dims: 0, provider, maxLength, pooling: spec.pooling }, 1);
-    const dims = (await probe.runBatch(TextTokenizer.batch([tokenizer.single('probe', 8)])))[0].length;
-    return new OnnxEncoder(spec, tokenizer, session, { ...probe.info, dims }, opts.batchSize ?? 32);
-  }
+  private embedQueue: BatchQueue | undefined;
+  private scoreQueue: BatchQueue | undefined;
 
   tokenize(texts: string[], kind: TextKind): Encoded[] {
-    const prefix = this.spec.prefixes[kind];
-    return texts.map((t) => this.tokenizer.single(prefix + t, this.info.maxLength));
+    const prefix = this.target.prefixes[kind];
+    const max = this.target.maxLength[kind];
+    return texts.map((t) => this.tokenizer.single(prefix + t, max));
   }
 
-  async embed(texts: string[], kind: TextKind): Promise<Float32Array[]> {
-    const rows = this.tokenize(texts, kind);
-    // Sorting by length before batching keeps padding (wasted work) small on mixed-length input.
-    const order = rows.map((_, i) => i).sort((a, b) => rows[a].ids.length - rows[b].ids.length);
-    const out: Float32Array[] = new Array(texts.length);
-    for (let s = 0; s < order.length; s += this.batchSize) {
-      const idx = order.slice(s, s + this.batchSize);
-      const vecs = await this.runBatch(TextTokenizer.batch(idx.map((i) => rows[i])));
-      idx.forEach((i, j) => (out[i] = vecs[j]));
+  private queueFor(output: 'embedding' | 'scores'): BatchQueue {
+    if (output === 'scores') {
+      return (this.scoreQueue ??= new BatchQueue(
+        (batch) => this.backend.run({ graph: this.target.graph, module: this.target.module, batch, output: { kind: 'scores' } }).then((r) => Array.from(r[0], (v) => Float32Array.of(v))),
+        this.limits,
+        this.stats,
+      ));
     }
-    return out;
+    return (this.embedQueue ??= new BatchQueue(
+      (batch) => this.backend.run({ graph: this.target.graph, module: this.target.module, batch, output: { kind: 'embedding', pooling: this.target.pooling, normalize: this.target.normalize } }),
+      this.limits,
+      this.stats,
+    ));
   }
 
-  async runBatch(b: TokenBatch, extraFeeds: Record<string, ort.Tensor> = {}): Promise<Float32Array[]> {
-    const dims = [b.batch, b.seqLen];
-    const feeds: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor('int64', b.inputIds, dims),
-      attention_mask: new ort.Tensor('int64', b.attentionMask, dims),
-      ...extraFeeds,
-    };
-    if (this.session.inputNames.includes('token_type_ids')) feeds.token_type_ids = new ort.Tensor('int64', b.tokenTypeIds, dims);
-    const result = await this.session.run(feeds);
-    const hidden = result[this.session.outputNames[0]];
-    const dim = hidden.dims[hidden.dims.length - 1];
-    return pool(hidden.data as Float32Array, b.attentionMask, b.batch, b.seqLen, dim, this.spec.pooling, this.spec.normalize);
+  /** Rows waiting in this encoder's queues. */
+  get queueDepth(): number {
+    return (this.embedQueue?.depth ?? 0) + (this.scoreQueue?.depth ?? 0);
   }
 
-  async close(): Promise<void> {
-    await this.session.release();
+  embed(texts: string[], kind: TextKind): Promise<Float32Array[]> {
+    return this.queueFor('embedding').submit(this.tokenize(texts, kind));
   }
+
+  /** Cross-encoder relevance of each document to the query (reranker graphs only). */
+  async score(query: string, documents: string[]): Promise<number[]> {
+    const rows = documents.map((d) => this.tokenizer.pair(query, d, this.target.maxLength.pair));
+    return (await this.queueFor('scores').submit(rows)).map((v) => v[0]);
+  }
+}
+
+/** Loads the bare backbone of a model spec as a graph and returns its encoder. */
+export async function openBaseEncoder(spec: ModelSpec, backend: InferenceBackend = new InProcessBackend(), session: SessionOptions = defaultSessionOptions(), limits: BatchLimits = DEFAULT_LIMITS): Promise<Encoder> {
+  const graph = `base:${spec.id}`;
+  const info = await backend.loadGraph(graph, spec.modelPath, session);
+  const tokenizer = new TextTokenizer(spec.tokenizerPath);
+  const target: EncoderTarget = {
+    graph,
+    pooling: spec.pooling,
+    normalize: spec.normalize,
+    prefixes: spec.prefixes,
+    maxLength: { query: spec.maxLength, document: spec.maxLength, pair: spec.maxLength },
+  };
+  const probe = await backend.run({ graph, batch: TextTokenizer.batch([tokenizer.single('probe', 8)]), output: { kind: 'embedding', pooling: spec.pooling, normalize: true } });
+  return new Encoder(backend, tokenizer, target, { model: spec.id, dims: probe[0].length, provider: info.provider, maxLength: target.maxLength, pooling: spec.pooling }, limits);
 }

@@ -1,4 +1,4 @@
-import ort from 'onnxruntime-node';
+import * as ort from 'onnxruntime-node';
 import { log } from '../log';
 
 export type Provider = 'cpu' | 'cuda';

@@ -1,0 +1,51 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config';
+import { Aside } from '../aside';
+import { createHttpApp, listen } from '../http/server';
+import { SearchPipeline } from '../search/pipeline';
+import { demoCollectionDir } from '../paths';
+import { fetchModels } from '../models/fetch';
+import { loadCatalog } from '../models/catalog';
+import { elasticsearchSources } from '../search/elasticsearchSources';
+import { log } from '../log';
+
+/** `serve`: run the HTTP server. `start`: the embedded default — fetch the model, index the demo collection, serve. */
+export function serveCommand(embeddedDefault: boolean) {
+  return async (args: string[]): Promise<void> => {
+    const { values } = parseArgs({
+      args,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        model: { type: 'string' },
+        collection: { type: 'string' },
+        'tasks-dir': { type: 'string' },
+        workers: { type: 'string' },
+      },
+    });
+    const config = loadConfig({
+      port: values.port,
+      host: values.host,
+      model: values.model,
+      collection: values.collection ?? (embeddedDefault && !process.env.ASIDE_COLLECTION ? demoCollectionDir() : undefined),
+      tasksDir: values['tasks-dir'],
+      workers: values.workers,
+    });
+    if (embeddedDefault) {
+      const id = config.model ?? loadCatalog().default;
+      if (!id.includes('/')) await fetchModels([id]);
+    }
+    const app = await Aside.start(config);
+    const es = await elasticsearchSources(app);
+    const server = await listen(createHttpApp(app, new SearchPipeline(app, es.lexical, es.vectors)), config.host, config.port);
+    log.info({ model: app.spec.id, provider: app.base.info.provider, backend: app.backend.name, tasks: app.registry.knownIds(), collection: app.collection?.name, elasticsearch: es.url ?? 'not configured' }, 'aside ready');
+    const stop = async () => {
+      log.info('shutting down');
+      server.close();
+      await app.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  };
+}

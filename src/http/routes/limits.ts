@@ -1,0 +1,17 @@
+import { Response } from 'express';
+import { Aside } from '../../aside';
+import { AsideError } from '../../errors';
+import { TaskVersion } from '../../tasks/registry';
+
+/** Size limits shared by every route that takes texts. */
+export function checkTexts(app: Aside, texts: string[], max = app.config.maxInputs): void {
+  if (texts.length > max) throw new AsideError('payload_too_large', `${texts.length} inputs in one request; the limit is ${max}`);
+  const long = texts.findIndex((t) => t.length > app.config.maxTextChars);
+  if (long >= 0) throw new AsideError('payload_too_large', `input ${long} has ${texts[long].length} characters; the limit is ${app.config.maxTextChars}`);
+}
+
+/** Responses whose body is a bare array still say which task version answered. */
+export function taskHeaders(res: Response, task: TaskVersion): void {
+  res.setHeader('x-aside-task', task.id);
+  res.setHeader('x-aside-task-version', task.version);
+}

@@ -1,0 +1,43 @@
+import { Router } from 'express';
+import { Aside } from '../../aside';
+import { RerankRequest } from '../schemas';
+import { parseBody, wrap } from '../errors';
+import { checkTexts, taskHeaders } from './limits';
+
+/**
+ * Re-ranking in the shapes clients already speak: Aside/TEI/hugging_face (`/v1/rerank`, `/rerank`:
+ * top-level array of {index, relevance_score}) and Cohere v2 (`/v2/rerank`: {results: [...]}, `model`
+ * names the task). Windows of hundreds of documents are fine: they are batched, not refused.
+ */
+export function rerankRoutes(app: Aside): Router {
+  const r = Router();
+  const run = async (body: ReturnType<typeof RerankRequest.parse>) => {
+    const docs = (body.documents ?? body.texts ?? []).map((d) => (typeof d === 'string' ? { text: d } : d));
+    checkTexts(app, [body.query, ...docs.map((d) => d.text)], app.config.maxRerankDocuments + 1);
+    const { task, scores } = await app.rerank(body.query, docs.map((d) => d.text), body.task ?? body.model);
+    const ranked = scores.map((s, index) => ({ index, relevance_score: s })).sort((a, b) => b.relevance_score - a.relevance_score);
+    const top = ranked.slice(0, body.top_n ?? ranked.length);
+    const withDocs = top.map((x) => ({
+      ...x,
+      ...(docs[x.index].id !== undefined ? { id: docs[x.index].id } : {}),
+      ...(body.return_documents || body.return_text ? { text: docs[x.index].text } : {}),
+    }));
+    return { task, results: withDocs };
+  };
+  const tei = wrap(async (req, res) => {
+    const { task, results } = await run(parseBody(RerankRequest, req.body));
+    taskHeaders(res, task);
+    res.json(results);
+  });
+  r.post('/v1/rerank', tei);
+  r.post('/rerank', tei);
+  r.post(
+    '/v2/rerank',
+    wrap(async (req, res) => {
+      const { task, results } = await run(parseBody(RerankRequest, req.body));
+      taskHeaders(res, task);
+      res.json({ id: `aside-${Date.now()}`, results: results.map((x) => ({ index: x.index, relevance_score: x.relevance_score, ...('text' in x ? { document: { text: x.text } } : {}) })), meta: { task: task.id, task_version: task.version } });
+    }),
+  );
+  return r;
+}

@@ -1,0 +1,48 @@
+import http from 'node:http';
+import express from 'express';
+import { Aside } from '../aside';
+import { SearchPipeline } from '../search/pipeline';
+import { AsideError } from '../errors';
+import { errorHandler } from './errors';
+import { embedRoutes } from './routes/embed';
+import { rerankRoutes } from './routes/rerank';
+import { searchRoutes } from './routes/search';
+import { taskRoutes } from './routes/tasks';
+import { statusRoutes } from './routes/status';
+import { log } from '../log';
+
+/** Routes are thin: validate, call the application, shape the answer. Errors map in one place. */
+export function createHttpApp(app: Aside, pipeline: SearchPipeline): express.Express {
+  const web = express();
+  web.disable('x-powered-by');
+  web.use(express.json({ limit: '32mb' }));
+  web.use((req, res, next) => {
+    const end = app.metrics.latency.startTimer();
+    res.on('finish', () => {
+      const route = req.route?.path ?? 'unmatched';
+      const task = String(res.getHeader('x-aside-task') ?? '');
+      app.metrics.requests.inc({ route, task, status: String(res.statusCode) });
+      end({ route, task });
+    });
+    next();
+  });
+  web.use(statusRoutes(app));
+  web.use(embedRoutes(app));
+  web.use(rerankRoutes(app));
+  web.use(searchRoutes(pipeline));
+  web.use(taskRoutes(app));
+  web.use((req, _res, next) => next(new AsideError('not_found', `no route ${req.method} ${req.path}`)));
+  web.use(errorHandler);
+  return web;
+}
+
+export async function listen(web: express.Express, host: string, port: number): Promise<http.Server> {
+  return new Promise((resolve, reject) => {
+    const server = web.listen(port, host, () => {
+      const addr = server.address();
+      log.info({ url: typeof addr === 'object' && addr ? `http://${host}:${addr.port}` : addr }, 'listening');
+      resolve(server);
+    });
+    server.on('error', reject);
+  });
+}

@@ -1,0 +1,70 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Collection, Doc, docText } from '../data/beir';
+import { indexesDir } from '../paths';
+import { progress } from '../util/progress';
+import { log } from '../log';
+import { VectorIndex } from './vectorIndex';
+
+/** Anything that turns documents into vectors: the bare backbone or a task's retriever. */
+export interface DocumentEmbedder {
+  /** Identifies what produced the vectors (model, task and version); part of the index's identity. */
+  readonly fingerprint: Record<string, string>;
+  embed(texts: string[], kind: 'document'): Promise<Float32Array[]>;
+}
+
+/** A collection's documents plus their vector index. */
+export interface SearchableCorpus {
+  name: string;
+  docs: Map<string, Doc>;
+  index: VectorIndex;
+}
+
+function sourceOf(collection: Collection, embedder: DocumentEmbedder): Record<string, string> {
+  const corpus = path.join(collection.dir, 'corpus.jsonl');
+  const stat = fs.statSync(corpus);
+  return { collection: collection.dir, corpusBytes: String(stat.size), corpusMtime: String(Math.round(stat.mtimeMs)), ...embedder.fingerprint };
+}
+
+function sameSource(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((k) => a[k] === b[k]);
+}
+
+export function indexDirFor(collection: Collection, embedder: DocumentEmbedder): string {
+  const key = crypto.createHash('sha256').update(JSON.stringify(sourceOf(collection, embedder))).digest('hex').slice(0, 12);
+  return path.join(indexesDir(), `${collection.name}-${key}`);
+}
+
+/**
+ * Reuses the persisted index when it was built from the same corpus file by the same embedder,
+ * otherwise embeds every document (with progress) and persists the new index before returning.
+ */
+export async function openCorpus(collection: Collection, embedder: DocumentEmbedder, opts: { rebuild?: boolean; ef?: number; chunk?: number } = {}): Promise<SearchableCorpus> {
+  const docs = new Map(collection.docs.map((d) => [d.id, d]));
+  const source = sourceOf(collection, embedder);
+  const dir = indexDirFor(collection, embedder);
+  const meta = VectorIndex.readMeta(dir);
+  if (!opts.rebuild && meta && sameSource(meta.source, source) && meta.count === collection.docs.length) {
+    const index = await VectorIndex.load(dir);
+    if (opts.ef) index.setEf(opts.ef);
+    log.info({ collection: collection.name, dir, count: index.size }, 'index reused');
+    return { name: collection.name, docs, index };
+  }
+  const chunk = opts.chunk ?? 128;
+  const bar = progress(`index ${collection.name}`, collection.docs.length, 'docs');
+  let index: VectorIndex | undefined;
+  for (let s = 0; s < collection.docs.length; s += chunk) {
+    const part = collection.docs.slice(s, s + chunk);
+    const vecs = await embedder.embed(part.map(docText), 'document');
+    index ??= VectorIndex.create(collection.name, vecs[0].length, collection.docs.length, source, { ef: opts.ef });
+    part.forEach((d, i) => index!.add(d.id, vecs[i]));
+    bar.tick(part.length);
+  }
+  bar.stop();
+  if (!index) throw new Error(`collection ${collection.name} has no documents`);
+  await index.save(dir);
+  log.info({ collection: collection.name, dir, count: index.size }, 'index built');
+  return { name: collection.name, docs, index };
+}

@@ -1,0 +1,36 @@
+import { SessionOptions } from './session';
+import { GraphInfo, GraphRunner, RawTensor, RunRequest } from './graphRunner';
+
+/**
+ * Where forward passes happen. The server talks only to this interface, so the in-process runner
+ * (tests, CLI) and the worker pool (server) are interchangeable.
+ */
+export interface InferenceBackend {
+  readonly name: string;
+  loadGraph(key: string, modelPath: string, opts: SessionOptions): Promise<GraphInfo>;
+  loadModule(key: string, tensors: Record<string, RawTensor>): Promise<void>;
+  unloadModule(key: string): Promise<void>;
+  run(req: RunRequest): Promise<Float32Array[]>;
+  close(): Promise<void>;
+}
+
+/** Runs on the calling thread: simplest, but a forward pass blocks the event loop while it runs. */
+export class InProcessBackend implements InferenceBackend {
+  readonly name = 'in-process';
+  private readonly runner = new GraphRunner();
+  loadGraph(key: string, modelPath: string, opts: SessionOptions): Promise<GraphInfo> {
+    return this.runner.loadGraph(key, modelPath, opts);
+  }
+  async loadModule(key: string, tensors: Record<string, RawTensor>): Promise<void> {
+    this.runner.loadModule(key, tensors);
+  }
+  async unloadModule(key: string): Promise<void> {
+    this.runner.unloadModule(key);
+  }
+  run(req: RunRequest): Promise<Float32Array[]> {
+    return this.runner.run(req);
+  }
+  close(): Promise<void> {
+    return this.runner.close();
+  }
+}

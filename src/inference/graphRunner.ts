@@ -1,0 +1,102 @@
+import * as ort from 'onnxruntime-node';
+import { TokenBatch } from '../text/tokenizer';
+import { openSession, Provider, SessionOptions } from './session';
+import { pool } from './pooling';
+import { PoolingMode } from '../models/catalog';
+
+/** What a forward pass should return: pooled sentence vectors, or one relevance score per row. */
+export type OutputSpec = { kind: 'embedding'; pooling: PoolingMode; normalize: boolean } | { kind: 'scores' };
+
+export interface RunRequest {
+  graph: string;
+  /** A loaded module's key; absent for a bare backbone graph. */
+  module?: string;
+  batch: TokenBatch;
+  output: OutputSpec;
+}
+
+/** Plain tensors as they cross thread boundaries. */
+export interface RawTensor {
+  dims: number[];
+  data: Float32Array;
+}
+
+export interface GraphInput {
+  name: string;
+  type: string;
+  /** Symbolic dims come back as strings, fixed ones as numbers. */
+  shape: (number | string)[];
+}
+
+export interface GraphInfo {
+  provider: Provider;
+  inputs: GraphInput[];
+  outputs: string[];
+}
+
+/**
+ * Owns the onnxruntime sessions and module tensors of one thread. A graph is opened once, a module's
+ * tensors are wrapped once at load time and then fed by reference on every run: a task costs its own
+ * few MB, never another copy of the backbone.
+ */
+export class GraphRunner {
+  private readonly sessions = new Map<string, { session: ort.InferenceSession; info: GraphInfo }>();
+  private readonly modules = new Map<string, Record<string, ort.Tensor>>();
+
+  async loadGraph(key: string, modelPath: string, opts: SessionOptions): Promise<GraphInfo> {
+    const have = this.sessions.get(key);
+    if (have) return have.info;
+    const { session, provider } = await openSession(modelPath, opts);
+    const meta = (session as unknown as { inputMetadata?: { name: string; isTensor: boolean; type?: string; shape?: (number | string)[] }[] }).inputMetadata;
+    const inputs: GraphInput[] = session.inputNames.map((name, i) => ({
+      name,
+      type: String(meta?.[i]?.type ?? 'unknown'),
+      shape: meta?.[i]?.shape ?? [],
+    }));
+    const info: GraphInfo = { provider, inputs, outputs: [...session.outputNames] };
+    this.sessions.set(key, { session, info });
+    return info;
+  }
+
+  loadModule(key: string, tensors: Record<string, RawTensor>): void {
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(tensors)) feeds[name] = new ort.Tensor('float32', t.data, t.dims);
+    this.modules.set(key, feeds);
+  }
+
+  unloadModule(key: string): void {
+    this.modules.delete(key);
+  }
+
+  async run(req: RunRequest): Promise<Float32Array[]> {
+    const entry = this.sessions.get(req.graph);
+    if (!entry) throw new Error(`graph '${req.graph}' is not loaded`);
+    const { session, info } = entry;
+    const b = req.batch;
+    const dims = [b.batch, b.seqLen];
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', b.inputIds, dims),
+      attention_mask: new ort.Tensor('int64', b.attentionMask, dims),
+    };
+    if (info.inputs.some((i) => i.name === 'token_type_ids')) feeds.token_type_ids = new ort.Tensor('int64', b.tokenTypeIds, dims);
+    if (req.module) {
+      const mod = this.modules.get(req.module);
+      if (!mod) throw new Error(`module '${req.module}' is not loaded`);
+      Object.assign(feeds, mod);
+    }
+    const result = await session.run(feeds);
+    if (req.output.kind === 'scores') {
+      const scores = result.scores ?? result[info.outputs[0]];
+      return [Float32Array.from(scores.data as Float32Array)];
+    }
+    const hidden = result.last_hidden_state ?? result[info.outputs[0]];
+    const dim = hidden.dims[hidden.dims.length - 1];
+    return pool(hidden.data as Float32Array, b.attentionMask, b.batch, b.seqLen, dim, req.output.pooling, req.output.normalize);
+  }
+
+  async close(): Promise<void> {
+    for (const { session } of this.sessions.values()) await session.release();
+    this.sessions.clear();
+    this.modules.clear();
+  }
+}

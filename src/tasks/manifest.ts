@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+/** The task-module contract between training/ and the server; docs/module-format.md explains it. */
+export const TensorSpec = z.object({ shape: z.array(z.number().int().nonnegative()), dtype: z.literal('float32') });
+
+export const Manifest = z.object({
+  format: z.literal('aside-task/1'),
+  id: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,127}$/, 'task ids are letters, digits, . _ - (max 128)'),
+  version: z.string().min(1).max(128),
+  role: z.enum(['retriever', 'reranker']),
+  kind: z.string().min(1),
+  budget: z.record(z.string(), z.unknown()).optional(),
+  backbone: z.object({ id: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+  graph: z.object({ file: z.string().min(1), signature: z.string().regex(/^[0-9a-f]{64}$/) }),
+  pooling: z.enum(['mean', 'cls']).default('mean'),
+  normalize: z.boolean().default(true),
+  maxLength: z
+    .object({ query: z.number().int().positive().optional(), document: z.number().int().positive().optional(), pair: z.number().int().positive().optional() })
+    .default({}),
+  prefixes: z.object({ query: z.string(), document: z.string() }).optional(),
+  tensors: z.record(z.string(), TensorSpec),
+  weights: z.string().default('module.safetensors'),
+  training: z.record(z.string(), z.unknown()).optional(),
+  metrics: z.record(z.string(), z.unknown()).optional(),
+});
+export type Manifest = z.infer<typeof Manifest>;

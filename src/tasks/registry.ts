@@ -1,0 +1,218 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { AsideError, notFound } from '../errors';
+import { Encoder, EncoderInfo } from '../inference/encoder';
+import { InferenceBackend } from '../inference/backend';
+import { SessionOptions } from '../inference/session';
+import { BatchLimits, BatchStats } from '../inference/batchQueue';
+import { ModelSpec } from '../models/catalog';
+import { TextTokenizer } from '../text/tokenizer';
+import { graphsDir } from '../paths';
+import { log } from '../log';
+import { Manifest } from './manifest';
+import { insideRoot, readManifest, validateModule } from './validateTask';
+
+export type Role = 'retriever' | 'reranker';
+
+/** One loaded version of a task. Immutable once active; a swap makes a new one. */
+export interface TaskVersion {
+  id: string;
+  version: string;
+  role: Role;
+  kind: string;
+  encoder: Encoder;
+  manifest?: Manifest;
+  dir?: string;
+  loadedAt: string;
+  /** Requests currently running on this version. */
+  inflight: number;
+}
+
+export interface Lease {
+  task: TaskVersion;
+  release(): void;
+}
+
+export interface RegistryHooks {
+  onSwap?(id: string, from: string | undefined, to: string): void;
+  /** Called before a retriever version goes live, so bound indexes can be rebuilt for it. */
+  beforeActivate?(next: TaskVersion, previous: TaskVersion | undefined): Promise<void>;
+  onRetire?(old: TaskVersion): void;
+}
+
+export const BASE_TASK = 'base';
+
+/**
+ * Every task the server can answer with: the bare backbone ('base') and any number of module tasks.
+ * Loads validate completely before activation; activation is one map assignment, so requests that
+ * leased version N finish on N while later ones get N+1; N's module is freed once its leases drain.
+ */
+export class TaskRegistry {
+  private readonly active = new Map<string, TaskVersion>();
+  private readonly defaults: Partial<Record<Role, string>> = {};
+  private readonly drains = new Map<TaskVersion, () => void>();
+  private readonly loading = new Map<string, Promise<TaskVersion>>();
+  private seq = 0;
+  swaps = 0;
+
+  constructor(
+    private readonly backend: InferenceBackend,
+    private readonly backbone: { spec: ModelSpec; sha256?: string; tokenizer: TextTokenizer; info: EncoderInfo },
+    private readonly opts: { modelsRoot: string; session: SessionOptions; limits: BatchLimits; stats?: (taskId: string) => BatchStats; hooks?: RegistryHooks },
+  ) {}
+
+  addBase(encoder: Encoder): void {
+    this.active.set(BASE_TASK, { id: BASE_TASK, version: this.backbone.spec.id, role: 'retriever', kind: 'backbone', encoder, loadedAt: new Date().toISOString(), inflight: 0 });
+    this.defaults.retriever ??= BASE_TASK;
+  }
+
+  list(): TaskVersion[] {
+    return [...this.active.values()];
+  }
+
+  knownIds(): string[] {
+    return [...this.active.keys()];
+  }
+
+  setDefault(role: Role, id: string): void {
+    const t = this.get(id);
+    if (t.role !== role) throw new AsideError('validation', `task '${id}' is a ${t.role}, not a ${role}`);
+    this.defaults[role] = id;
+  }
+
+  defaultId(role: Role): string | undefined {
+    return this.defaults[role];
+  }
+
+  get(id: string): TaskVersion {
+    const t = this.active.get(id);
+    if (!t) throw notFound(`unknown task '${id}'`, { known: this.knownIds() });
+    return t;
+  }
+
+  /** Pins the current version of a task for the length of one request. */
+  acquire(id: string | undefined, role: Role): Lease {
+    const name = id ?? this.defaults[role];
+    if (!name) throw notFound(`no ${role} task is loaded`, { known: this.knownIds() });
+    const task = this.get(name);
+    if (task.role !== role) throw new AsideError('validation', `task '${name}' is a ${task.role}; this endpoint needs a ${role}`, { known: this.list().filter((t) => t.role === role).map((t) => t.id) });
+    task.inflight++;
+    let released = false;
+    return {
+      task,
+      release: () => {
+        if (released) return;
+        released = true;
+        task.inflight--;
+        if (task.inflight === 0) this.drains.get(task)?.();
+      },
+    };
+  }
+
+  /** Loads (or replaces) the task in `relDir`, a path under the models root. */
+  async load(relDir: string): Promise<TaskVersion> {
+    const dir = insideRoot(this.opts.modelsRoot, relDir);
+    const manifest = readManifest(dir);
+    if (manifest.id === BASE_TASK) throw new AsideError('validation', `'${BASE_TASK}' is reserved for the bare backbone`);
+    // One load per task id at a time: a second PUT waits for the first, then replaces it.
+    const prior = this.loading.get(manifest.id);
+    const job = (async () => {
+      await prior?.catch(() => undefined);
+      return this.activate(manifest, dir);
+    })();
+    this.loading.set(manifest.id, job);
+    try {
+      return await job;
+    } finally {
+      if (this.loading.get(manifest.id) === job) this.loading.delete(manifest.id);
+    }
+  }
+
+  private async activate(manifest: Manifest, dir: string): Promise<TaskVersion> {
+    const graphFile = path.resolve(graphsDir(), manifest.graph.file);
+    if (!graphFile.startsWith(path.resolve(graphsDir()) + path.sep)) throw new AsideError('validation', `graph file '${manifest.graph.file}' escapes the graphs directory`);
+    if (!fs.existsSync(graphFile)) {
+      throw new AsideError('validation', `graph '${manifest.graph.file}' for task '${manifest.id}' is not built: run \`npm run modules:graphs\``, { expected: graphFile });
+    }
+    const graphKey = `graph:${manifest.graph.file}`;
+    const info = await this.backend.loadGraph(graphKey, graphFile, this.opts.session);
+    const tensors = validateModule(manifest, dir, info, this.backbone.sha256);
+    const moduleKey = `${manifest.id}@${manifest.version}#${++this.seq}`;
+    await this.backend.loadModule(moduleKey, tensors);
+    const spec = this.backbone.spec;
+    const encoder = new Encoder(
+      this.backend,
+      this.backbone.tokenizer,
+      {
+        graph: graphKey,
+        module: moduleKey,
+        pooling: manifest.pooling,
+        normalize: manifest.normalize,
+        prefixes: manifest.prefixes ?? spec.prefixes,
+        maxLength: {
+          query: manifest.maxLength.query ?? spec.maxLength,
+          document: manifest.maxLength.document ?? spec.maxLength,
+          pair: manifest.maxLength.pair ?? spec.maxLength,
+        },
+      },
+      { ...this.backbone.info, provider: info.provider },
+      this.opts.limits,
+      this.opts.stats?.(manifest.id),
+    );
+    const next: TaskVersion = { id: manifest.id, version: manifest.version, role: manifest.role, kind: manifest.kind, encoder, manifest, dir, loadedAt: new Date().toISOString(), inflight: 0 };
+    const previous = this.active.get(manifest.id);
+    try {
+      if (previous && previous.role !== next.role) throw new AsideError('conflict', `task '${manifest.id}' is a ${previous.role}; a new version cannot change it to a ${next.role}`);
+      await this.opts.hooks?.beforeActivate?.(next, previous);
+    } catch (err) {
+      await this.backend.unloadModule(moduleKey);
+      throw err;
+    }
+    this.active.set(manifest.id, next);
+    this.defaults[next.role] ??= next.id;
+    if (previous) {
+      this.swaps++;
+      this.opts.hooks?.onSwap?.(next.id, previous.version, next.version);
+      void this.retire(previous);
+    }
+    log.info({ task: next.id, version: next.version, role: next.role, kind: next.kind, replaced: previous?.version }, 'task activated');
+    return next;
+  }
+
+  /** Waits for a version's in-flight requests, then frees its module tensors. */
+  private async retire(old: TaskVersion): Promise<void> {
+    if (old.inflight > 0) await new Promise<void>((resolve) => this.drains.set(old, resolve));
+    this.drains.delete(old);
+    this.opts.hooks?.onRetire?.(old);
+    if (old.encoder.target.module) await this.backend.unloadModule(old.encoder.target.module);
+  }
+
+  async unload(id: string): Promise<TaskVersion> {
+    if (id === BASE_TASK) throw new AsideError('validation', `'${BASE_TASK}' cannot be unloaded`);
+    const t = this.get(id);
+    this.active.delete(id);
+    for (const role of ['retriever', 'reranker'] as Role[]) {
+      if (this.defaults[role] === id) this.defaults[role] = role === 'retriever' ? BASE_TASK : this.list().find((x) => x.role === role)?.id;
+    }
+    await this.retire(t);
+    return t;
+  }
+
+  /** Loads every task directory under `dir` (relative to the models root); a bad one is logged and skipped. */
+  async loadAll(relDir: string): Promise<{ loaded: string[]; failed: { dir: string; error: string }[] }> {
+    const root = insideRoot(this.opts.modelsRoot, relDir);
+    const loaded: string[] = [];
+    const failed: { dir: string; error: string }[] = [];
+    for (const name of fs.readdirSync(root).sort()) {
+      const sub = path.join(root, name);
+      if (!fs.existsSync(path.join(sub, 'manifest.json'))) continue;
+      try {
+        loaded.push((await this.load(path.relative(this.opts.modelsRoot, sub))).id);
+      } catch (err) {
+        failed.push({ dir: sub, error: (err as Error).message });
+        log.warn({ dir: sub, err: (err as Error).message }, 'task not loaded');
+      }
+    }
+    return { loaded, failed };
+  }
+}
