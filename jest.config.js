@@ -1,7 +1,7 @@
 /** Tests run against the real model, a real HTTP server and (for Elasticsearch features) a real node. */
 module.exports = {
   preset: 'ts-jest',
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/test/helpers/environment.js',
   roots: ['<rootDir>/test'],
   testTimeout: 120000,
   maxWorkers: 1,

@@ -50,7 +50,7 @@ export class Aside {
     const backend = opts.backend ?? (await createBackend(config));
     const limits: BatchLimits = { maxBatch: config.maxBatch, maxBatchTokens: config.maxBatchTokens, maxWaitMs: config.maxWaitMs, maxQueue: config.maxQueue };
     const metrics = new Metrics();
-    const base = await openBaseEncoder(spec, backend, session, limits);
+    const base = await openBaseEncoder(spec, backend, session, limits, metrics.batchStats('base'));
     const sha256 = spec.modelSha256 ?? (await sha256File(spec.modelPath));
     const collection = opts.collection ?? (config.collection ? await loadCollection(config.collection) : undefined);
     let app: Aside | undefined;

@@ -37,6 +37,7 @@ export class ElasticsearchCandidates {
   private readonly fields: string[];
   private readonly titleField: string;
   private readonly textField: string;
+  private readonly url: string | undefined;
 
   constructor(
     private readonly client: Client,
@@ -45,6 +46,7 @@ export class ElasticsearchCandidates {
     this.fields = opts.fields ?? ['title', 'text'];
     this.titleField = opts.titleField ?? 'title';
     this.textField = opts.textField ?? 'text';
+    this.url = clientUrl(client);
     if (typeof opts.template === 'string' && !opts.template.includes('{{query}}')) {
       throw new Error('an Elasticsearch query template needs a "{{query}}" placeholder');
     }
@@ -85,7 +87,7 @@ export class ElasticsearchCandidates {
         text: String(h._source?.[this.textField] ?? ''),
       }));
     } catch (err) {
-      throw fromEsError(err, `BM25 search in ${this.opts.index}`, clientUrl(this.client));
+      throw fromEsError(err, `BM25 search in ${this.opts.index}`, this.url);
     }
   }
 }

@@ -24,6 +24,8 @@ export interface LocalNodeOptions {
   startTimeoutMs?: number;
   /** Let the node outlive this process (the CLI); otherwise it is killed when this process exits. */
   detached?: boolean;
+  /** Extra elasticsearch.yml settings (e.g. `{ 'indexing_pressure.memory.limit': '64kb' }`). */
+  settings?: Record<string, string | number | boolean>;
 }
 
 export interface LocalNode {
@@ -110,7 +112,7 @@ function chownTree(p: string, uid: number, gid: number): void {
   if (fs.lstatSync(p).isDirectory()) for (const e of fs.readdirSync(p)) chownTree(path.join(p, e), uid, gid);
 }
 
-function writeConfig(home: string, dir: string, port: number, transportPort: number, heap: string): string {
+function writeConfig(home: string, dir: string, port: number, transportPort: number, heap: string, extra: Record<string, string | number | boolean> = {}): string {
   const conf = path.join(dir, 'conf');
   for (const d of [conf, path.join(dir, 'data'), path.join(dir, 'logs'), path.join(dir, 'tmp'), path.join(conf, 'jvm.options.d')]) fs.mkdirSync(d, { recursive: true });
   for (const f of ['jvm.options', 'log4j2.properties']) fs.copyFileSync(path.join(home, 'config', f), path.join(conf, f));
@@ -126,6 +128,7 @@ function writeConfig(home: string, dir: string, port: number, transportPort: num
     'xpack.security.enabled': false,
     // A throwaway dev node: never turn indexes read-only because the disk is fuller than production would like.
     'cluster.routing.allocation.disk.threshold_enabled': false,
+    ...extra,
   };
   fs.writeFileSync(path.join(conf, 'elasticsearch.yml'), Object.entries(settings).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n') + '\n');
   fs.writeFileSync(path.join(conf, 'jvm.options.d', 'aside.options'), `-Xms${heap}\n-Xmx${heap}\n`);
@@ -169,7 +172,7 @@ export async function startLocalNode(opts: LocalNodeOptions = {}): Promise<Local
   const port = opts.port ?? (await freePort());
   const transportPort = await freePort();
   const heap = opts.heap ?? process.env.ASIDE_ES_HEAP ?? '512m';
-  const conf = writeConfig(home, dir, port, transportPort, heap);
+  const conf = writeConfig(home, dir, port, transportPort, heap, opts.settings);
   const pidFile = path.join(dir, 'es.pid');
   fs.rmSync(pidFile, { force: true });
   const consoleLog = path.join(dir, 'logs', 'console.log');

@@ -79,7 +79,7 @@ export class Encoder {
 }
 
 /** Loads the bare backbone of a model spec as a graph and returns its encoder. */
-export async function openBaseEncoder(spec: ModelSpec, backend: InferenceBackend = new InProcessBackend(), session: SessionOptions = defaultSessionOptions(), limits: BatchLimits = DEFAULT_LIMITS): Promise<Encoder> {
+export async function openBaseEncoder(spec: ModelSpec, backend: InferenceBackend = new InProcessBackend(), session: SessionOptions = defaultSessionOptions(), limits: BatchLimits = DEFAULT_LIMITS, stats: BatchStats = {}): Promise<Encoder> {
   const graph = `base:${spec.id}`;
   const info = await backend.loadGraph(graph, spec.modelPath, session);
   const tokenizer = new TextTokenizer(spec.tokenizerPath);
@@ -91,5 +91,5 @@ export async function openBaseEncoder(spec: ModelSpec, backend: InferenceBackend
     maxLength: { query: spec.maxLength, document: spec.maxLength, pair: spec.maxLength },
   };
   const probe = await backend.run({ graph, batch: TextTokenizer.batch([tokenizer.single('probe', 8)]), output: { kind: 'embedding', pooling: spec.pooling, normalize: true } });
-  return new Encoder(backend, tokenizer, target, { model: spec.id, dims: probe[0].length, provider: info.provider, maxLength: target.maxLength, pooling: spec.pooling }, limits);
+  return new Encoder(backend, tokenizer, target, { model: spec.id, dims: probe[0].length, provider: info.provider, maxLength: target.maxLength, pooling: spec.pooling }, limits, stats);
 }

