@@ -12,6 +12,7 @@ import { managedNodeStatus, startManagedNode, stopManagedNode } from './localNod
 import { createEsClient, esConfigFromEnv } from './config';
 import { defaultIndexName, indexCollection } from './corpusIndexer';
 import { ElasticsearchCandidates } from './bm25Candidates';
+import { registerAside, InferenceService } from './inferenceEndpoints';
 
 const USAGE = `usage: npm run es -- <command>
   start    start the local Elasticsearch (or report the running one); prints its URL
@@ -20,6 +21,8 @@ const USAGE = `usage: npm run es -- <command>
   index --collection <dir> [--index name]       bulk-index a BEIR collection (ASIDE_ES_URL, else the local node)
   bm25-eval --collection <dir> [--index name] [--reindex]
            BM25 nDCG@10 / R@100 of Elasticsearch on the collection's test queries (last line: JSON)
+  register-inference --aside-url <url> [--service hugging_face|custom] [--api-key k] [--task t]
+           PUT _inference/text_embedding/aside-embed and _inference/rerank/aside-rerank (needs the inference plugin)
 env: ASIDE_ES_PORT (default: a free port), ASIDE_ES_HEAP (512m), ASIDE_ES_VERSION, ES_JAVA_HOME (JDK >= 21), ASIDE_ES_RUN_AS (when root)
 `;
 
@@ -36,7 +39,16 @@ async function main(): Promise<void> {
   const cmd = process.argv[2];
   const { values } = parseArgs({
     args: process.argv.slice(3),
-    options: { collection: { type: 'string' }, index: { type: 'string' }, reindex: { type: 'boolean', default: false }, split: { type: 'string', default: 'test' } },
+    options: {
+      collection: { type: 'string' },
+      index: { type: 'string' },
+      reindex: { type: 'boolean', default: false },
+      split: { type: 'string', default: 'test' },
+      'aside-url': { type: 'string' },
+      service: { type: 'string', default: 'hugging_face' },
+      'api-key': { type: 'string' },
+      task: { type: 'string' },
+    },
     allowPositionals: true,
   });
   switch (cmd) {
@@ -44,6 +56,13 @@ async function main(): Promise<void> {
       if (!values.collection) throw new Error('index needs --collection <dir>');
       const r = await indexCollection(await client(), values.collection, { index: values.index });
       process.stdout.write(JSON.stringify({ index: r.index, docs: r.written, retried: r.retried, ms: r.ms }) + '\n');
+      return;
+    }
+    case 'register-inference': {
+      if (!values['aside-url']) throw new Error('register-inference needs --aside-url (Aside as Elasticsearch reaches it)');
+      if (values.service !== 'hugging_face' && values.service !== 'custom') throw new Error('--service is hugging_face or custom');
+      const r = await registerAside(await client(), { asideUrl: values['aside-url'], service: values.service as InferenceService, apiKey: values['api-key'] ?? process.env.ASIDE_API_KEY, task: values.task });
+      process.stdout.write(JSON.stringify(r) + '\n');
       return;
     }
     case 'bm25-eval': {
