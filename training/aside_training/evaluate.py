@@ -1,0 +1,61 @@
+"""PyTorch-side evaluation: dense retrieval over a corpus and BM25 top-k re-ranking."""
+from __future__ import annotations
+
+import torch
+
+from .backbone import Backbone
+from .data import Collection
+from .encoder import encode, mean_pool, rerank_scores
+from .metrics import mean, ndcg_at, recall_at
+from .text import encode_pairs, encode_texts
+
+
+@torch.no_grad()
+def embed(bb: Backbone, module: dict, texts: list[str], max_length: int, batch: int = 64) -> torch.Tensor:
+    out = []
+    # sort by length to cut padding work, then restore order
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    for s in range(0, len(order), batch):
+        idx = order[s: s + batch]
+        b = encode_texts(bb.backbone_id, [texts[i] for i in idx], max_length)
+        out.append((idx, mean_pool(encode(bb, module, **b), b["attention_mask"])))
+    res = torch.empty(len(texts), bb.cfg.hidden)
+    for idx, e in out:
+        res[idx] = e
+    return res
+
+
+@torch.no_grad()
+def retrieval(bb, module, col: Collection, split: str, doc_ids: list[str], qlen: int, dlen: int,
+              query_ids: list[str] | None = None, k: int = 100) -> dict:
+    qrels = col.qrels[split]
+    qids = query_ids or sorted(qrels)
+    D = embed(bb, module, [col.corpus[d] for d in doc_ids], dlen)
+    Q = embed(bb, module, [col.queries[q] for q in qids], qlen)
+    S = Q @ D.T
+    top = torch.topk(S, min(k, len(doc_ids)), dim=1).indices
+    nd, rc = [], []
+    for j, q in enumerate(qids):
+        ranked = [doc_ids[i] for i in top[j].tolist()]
+        nd.append(ndcg_at(ranked, qrels[q], 10))
+        rc.append(recall_at(ranked, qrels[q], 100))
+    return {"ndcg@10": mean(nd), "recall@100": mean(rc), "queries": len(qids), "docs": len(doc_ids)}
+
+
+@torch.no_grad()
+def rerank(bb, module, col: Collection, split: str, cands: dict[str, list[str]], plen: int, depth: int,
+           query_ids: list[str] | None = None, batch: int = 32) -> dict:
+    qrels = col.qrels[split]
+    qids = query_ids or sorted(qrels)
+    nd, base = [], []
+    for q in qids:
+        docs = cands[q][:depth]
+        scores = []
+        for s in range(0, len(docs), batch):
+            b = encode_pairs(bb.backbone_id, [(col.queries[q], col.corpus[d]) for d in docs[s: s + batch]], plen)
+            scores.append(rerank_scores(bb, module, **b))
+        sc = torch.cat(scores).tolist()
+        ranked = [d for _, d in sorted(zip(sc, docs), key=lambda x: -x[0])] + cands[q][depth:]
+        nd.append(ndcg_at(ranked, qrels[q], 10))
+        base.append(ndcg_at(cands[q], qrels[q], 10))
+    return {"ndcg@10": mean(nd), "bm25_ndcg@10": mean(base), "queries": len(qids), "depth": depth}

@@ -1,0 +1,130 @@
+"""Export one ONNX graph per (backbone, kind, role).
+
+    training/.venv/bin/python -m aside_training.export_graph --backbone all-MiniLM-L6-v2 --kind iaa-l --role retriever
+
+(run from `training/`, or from the repo root with `PYTHONPATH=training`). Writes
+`$ASIDE_HOME/graphs/<backbone>/<kind>-<role>.onnx`. The frozen backbone weights are
+initializers; every module tensor is a graph input (float32, budget-dependent dims dynamic).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import onnx
+import torch
+
+from .backbone import Backbone, load_backbone
+from .encoder import encode, rerank_scores
+from .kinds import KINDS, PRESETS, ROLES, TensorSpec, tensor_specs
+from .paths import graph_path
+
+IR_VERSION = 10  # onnxruntime-node 1.30 refuses onnx 1.23's default IR 14
+OPSET = 17
+TEXT_INPUTS = ["input_ids", "attention_mask", "token_type_ids"]
+
+
+def signature_of(inputs: list[tuple[str, str, int]]) -> str:
+    """sha256 hex of the sorted module inputs, one `name:dtype:rank` line each, joined by '\\n'.
+
+    `inputs` are (name, dtype, rank) of the graph inputs whose name starts with `m.`;
+    dtype is the ONNX/numpy name, e.g. "float32". See docs/module-format.md."""
+    lines = sorted(f"{n}:{d}:{r}" for n, d, r in inputs if n.startswith("m."))
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def signature_of_specs(specs: dict[str, TensorSpec]) -> str:
+    return signature_of([(n, "float32", len(sp.shape)) for n, sp in specs.items()])
+
+
+_ONNX_DTYPES = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.INT64: "int64"}
+
+
+def signature_of_graph(model: onnx.ModelProto) -> str:
+    ins = []
+    for i in model.graph.input:
+        t = i.type.tensor_type
+        ins.append((i.name, _ONNX_DTYPES.get(t.elem_type, str(t.elem_type)), len(t.shape.dim)))
+    return signature_of(ins)
+
+
+class _Wrapper(torch.nn.Module):
+    def __init__(self, bb: Backbone, role: str, names: list[str]):
+        super().__init__()
+        self.bb, self.role, self.names = bb, role, names
+
+    def forward(self, input_ids, attention_mask, token_type_ids, *tensors):
+        m = dict(zip(self.names, tensors))
+        if self.role == "retriever":
+            return encode(self.bb, m, input_ids, attention_mask, token_type_ids)
+        return rerank_scores(self.bb, m, input_ids, attention_mask, token_type_ids)
+
+
+def export(backbone_id: str, kind: str, role: str, out: Path | None = None) -> Path:
+    bb = load_backbone(backbone_id)
+    hp = PRESETS["smoke"][kind]  # example sizes only; dims are dynamic
+    specs = tensor_specs(kind, role, bb.cfg, hp)
+    names = sorted(specs)
+    g = torch.Generator().manual_seed(0)
+    example = [torch.randn(specs[n].shape, generator=g) * 0.01 for n in names]
+    ids = torch.tensor([[101, 2023, 2003, 102, 2178, 102], [101, 2460, 102, 0, 0, 0]])
+    am = (ids != 0).long()
+    tt = torch.zeros_like(ids)
+    dyn = {"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
+           "token_type_ids": {0: "batch", 1: "sequence"}}
+    for n in names:
+        if specs[n].dims:
+            dyn[n] = dict(specs[n].dims)
+    out_name = "last_hidden_state" if role == "retriever" else "scores"
+    dyn[out_name] = {0: "batch", 1: "sequence"} if role == "retriever" else {0: "batch"}
+    out = out or graph_path(backbone_id, kind, role)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as td:
+        tmp = Path(td) / "g.onnx"
+        torch.onnx.export(
+            _Wrapper(bb, role, names), (ids, am, tt, *example), str(tmp),
+            input_names=TEXT_INPUTS + names, output_names=[out_name], dynamic_axes=dyn,
+            opset_version=OPSET, dynamo=False, do_constant_folding=True,
+        )
+        model = onnx.load(str(tmp))
+    # Module tensors must be pure inputs: onnxruntime silently ignores values fed for initializers.
+    inits = {i.name for i in model.graph.initializer}
+    graph_inputs = [i.name for i in model.graph.input]
+    missing = [n for n in names if n not in graph_inputs]
+    clash = [n for n in names if n in inits]
+    if missing or clash:
+        raise RuntimeError(f"module tensors not pure graph inputs: missing={missing} initializers={clash}")
+    model.ir_version = IR_VERSION
+    sig = signature_of_specs(specs)
+    assert sig == signature_of_graph(model)
+    for k, v in {"aside.format": "aside-graph/1", "aside.backbone": backbone_id, "aside.kind": kind,
+                 "aside.role": role, "aside.signature": sig}.items():
+        p = model.metadata_props.add()
+        p.key, p.value = k, v
+    onnx.checker.check_model(model)
+    tmp_out = out.with_suffix(".onnx.tmp")
+    onnx.save(model, str(tmp_out))
+    os.replace(tmp_out, out)
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--backbone", default="all-MiniLM-L6-v2")
+    ap.add_argument("--kind", required=True, help="one of " + ", ".join(KINDS) + ", or 'all'")
+    ap.add_argument("--role", default="retriever", help="retriever | reranker | all")
+    ap.add_argument("--out", type=Path, help="output file (single kind/role only)")
+    a = ap.parse_args(argv)
+    kinds = KINDS if a.kind == "all" else [a.kind]
+    roles = ROLES if a.role == "all" else [a.role]
+    for k in kinds:
+        for r in roles:
+            p = export(a.backbone, k, r, a.out)
+            print(f"wrote {p}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,338 @@
+"""Train one task module (retriever or re-ranker) on a BEIR collection; resumable.
+
+    python -m aside_training.train --collection scifact --role retriever --kind iaa-l --budget 0.5 --seed 1 --profile study
+    python -m aside_training.train --collection scifact --role retriever --kind zero-shot --profile study   # bare backbone
+
+Writes training/runs/<run-id>/ (ckpt.pt, log.jsonl, curve.png, task/ = a ready task directory)
+and appends one line per finished run to training/results/results.jsonl (append-only, committed).
+Re-running the same command resumes from the last checkpoint; a finished run is skipped.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from .backbone import load_backbone
+from .data import bm25_candidates, load_collection
+from .encoder import encode, mean_pool, rerank_scores
+from .evaluate import rerank, retrieval
+from .kinds import KINDS, PRESETS, init_module, tensor_specs
+from .paths import RESULTS, RUNS
+from .task import build_manifest, save_task
+from .text import encode_pairs, encode_texts
+
+PROFILES = {
+    # seconds on 2 cores: CI
+    "smoke": dict(steps=4, batch=2, negs=1, rr_negs=1, qlen=16, dlen=32, plen=48, eval_every=2, ckpt_every=2,
+                  dev_queries=4, dev_depth=5, test_queries=6, test_corpus="pool", eval_qlen=16, eval_dlen=32,
+                  rr_depth=5, rr_test_queries=4, hard_pool=20),
+    # the study: short runs sized for 2 shared CPU cores
+    "study": dict(steps=150, batch=8, negs=1, rr_negs=3, qlen=32, dlen=128, plen=192, eval_every=25, ckpt_every=25,
+                  dev_queries=30, dev_depth=10, test_queries=None, test_corpus="full", eval_qlen=64, eval_dlen=128,
+                  rr_depth=20, rr_test_queries=100, hard_pool=30),
+}
+LR = {"bitfit": 3e-3, "adapter": 1e-3, "lora": 1e-3, "lora-all": 1e-3, "prefix": 3e-3, "mam": 1e-3,
+      "iaa-s": 1e-3, "iaa-l": 1e-3, "iaa-m": 1e-3, "full": 3e-5}
+SCALE = 20.0  # cosine-similarity logit scale (as all-MiniLM-L6-v2's own training)
+
+
+def run_id(a) -> str:
+    return f"{a.collection}-{a.role}-{a.kind}-b{a.budget}-s{a.seed}-{a.profile}"
+
+
+def append_result(rec: dict):
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    with open(RESULTS, "a") as f:
+        f.write(json.dumps(rec) + "\n")
+
+
+def steps_to_95(curve: list[tuple[int, float]]) -> int | None:
+    if not curve:
+        return None
+    final = curve[-1][1]
+    for s, v in curve:
+        if v >= 0.95 * final:
+            return s
+    return None
+
+
+class Run:
+    def __init__(self, a):
+        self.a = a
+        self.p = dict(PROFILES[a.profile])
+        if a.steps:
+            self.p["steps"] = a.steps
+        self.dir = RUNS / run_id(a)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.col = load_collection(a.collection)
+        self.cands = bm25_candidates(self.col, 100)
+        self.bb = load_backbone(a.backbone)
+        self.hp = dict(PRESETS["smoke" if a.profile == "smoke" and a.budget == "0.5" else a.budget].get(a.kind, {})) if a.kind != "zero-shot" else {}
+        self.train_q = sorted(self.col.qrels["train"])
+        dev = sorted(self.col.qrels["dev"])
+        random.Random(7).shuffle(dev)
+        self.dev_q = dev[: self.p["dev_queries"]]
+        # dev retrieval pool: BM25 top-k of the dev queries plus their positives (shared pool)
+        pool = set()
+        for q in self.dev_q:
+            pool.update(self.cands[q][: self.p["dev_depth"]])
+            pool.update(self.col.qrels["dev"][q])
+        self.dev_pool = sorted(pool)
+
+    # ---- module / optimiser -------------------------------------------------
+    def init(self):
+        a = self.a
+        if a.kind == "full":
+            for p_ in self.bb.w.values():
+                p_.requires_grad_(True)
+        self.module = {k: torch.nn.Parameter(v) for k, v in init_module(a.kind, a.role, self.bb, self.hp, a.seed).items()} \
+            if a.kind != "zero-shot" else {}
+        groups = []
+        if self.module:
+            groups.append({"params": list(self.module.values()), "lr": LR[a.kind] if a.kind != "full" else 1e-3})
+        if a.kind == "full":
+            groups.append({"params": list(self.bb.w.values()), "lr": LR["full"]})
+        self.opt = torch.optim.AdamW(groups, weight_decay=0.0) if groups else None
+        self.base_lrs = [g["lr"] for g in groups]
+        self.step = 0
+        self.log: list[dict] = []
+
+    def trainable(self) -> int:
+        n = sum(v.numel() for v in self.module.values())
+        if self.a.kind == "full":
+            n += self.bb.num_params()
+        return n
+
+    def save(self):
+        state = {"step": self.step, "module": {k: v.detach() for k, v in self.module.items()},
+                 "opt": self.opt.state_dict() if self.opt else None, "log": self.log}
+        if self.a.kind == "full":
+            state["backbone"] = {k: v.detach() for k, v in self.bb.w.items()}
+        tmp = self.dir / "ckpt.pt.tmp"
+        torch.save(state, tmp)
+        os.replace(tmp, self.dir / "ckpt.pt")
+
+    def load(self) -> bool:
+        ck = self.dir / "ckpt.pt"
+        if not ck.exists():
+            return False
+        st = torch.load(ck, weights_only=False)
+        with torch.no_grad():
+            for k, v in st["module"].items():
+                self.module[k].copy_(v)
+            if "backbone" in st:
+                for k, v in st["backbone"].items():
+                    self.bb.w[k].copy_(v)
+        if self.opt and st["opt"]:
+            self.opt.load_state_dict(st["opt"])
+        self.step, self.log = st["step"], st["log"]
+        return True
+
+    def m(self) -> dict:
+        return dict(self.module)
+
+    # ---- batches ------------------------------------------------------------
+    def _negs(self, rng, q, n):
+        pos = self.col.qrels["train"][q]
+        pool = [d for d in self.cands[q][: self.p["hard_pool"]] if d not in pos]
+        return rng.sample(pool, min(n, len(pool)))
+
+    def loss_retriever(self, rng) -> torch.Tensor:
+        qs = rng.sample(self.train_q, self.p["batch"])
+        docs, labels = [], []
+        for q in qs:
+            labels.append(len(docs))
+            docs.append(rng.choice(sorted(self.col.qrels["train"][q])))
+        for q in qs:
+            docs.extend(self._negs(rng, q, self.p["negs"]))
+        bq = encode_texts(self.bb.backbone_id, [self.col.queries[q] for q in qs], self.p["qlen"])
+        bd = encode_texts(self.bb.backbone_id, [self.col.corpus[d] for d in docs], self.p["dlen"])
+        m = self.m()
+        eq = mean_pool(encode(self.bb, m, **bq), bq["attention_mask"])
+        ed = mean_pool(encode(self.bb, m, **bd), bd["attention_mask"])
+        logits = SCALE * eq @ ed.T
+        # mask in-batch "negatives" that are in fact positives of that query
+        for i, q in enumerate(qs):
+            for j, d in enumerate(docs):
+                if j != labels[i] and d in self.col.qrels["train"][q]:
+                    logits[i, j] = -1e4
+        return F.cross_entropy(logits, torch.tensor(labels))
+
+    def loss_reranker(self, rng) -> torch.Tensor:
+        qs = rng.sample(self.train_q, max(1, self.p["batch"] // 2))
+        pairs = []
+        k = 1 + self.p["rr_negs"]
+        for q in qs:
+            pos = rng.choice(sorted(self.col.qrels["train"][q]))
+            negs = self._negs(rng, q, self.p["rr_negs"])
+            while len(negs) < self.p["rr_negs"]:
+                negs.append(rng.choice(list(self.col.corpus)))
+            pairs.extend((self.col.queries[q], self.col.corpus[d]) for d in [pos] + negs)
+        b = encode_pairs(self.bb.backbone_id, pairs, self.p["plen"])
+        s = rerank_scores(self.bb, self.m(), **b).view(len(qs), k)
+        return F.cross_entropy(s, torch.zeros(len(qs), dtype=torch.long))  # listwise: positive first
+
+    # ---- evaluation ---------------------------------------------------------
+    def dev_metric(self) -> float:
+        if self.a.role == "retriever":
+            r = retrieval(self.bb, self.m(), self.col, "dev", self.dev_pool, self.p["eval_qlen"], self.p["dlen"], self.dev_q)
+        else:
+            r = rerank(self.bb, self.m(), self.col, "dev", self.cands, self.p["plen"], self.p["dev_depth"], self.dev_q)
+        return r["ndcg@10"]
+
+    def test_metrics(self) -> dict:
+        test = sorted(self.col.qrels["test"])
+        if self.p["test_queries"]:
+            test = test[: self.p["test_queries"]]
+        if self.a.role == "retriever":
+            if self.p["test_corpus"] == "full":
+                docs = list(self.col.corpus)
+            else:
+                pool = set()
+                for q in test:
+                    pool.update(self.cands[q][:20])
+                    pool.update(self.col.qrels["test"][q])
+                docs = sorted(pool)
+            r = retrieval(self.bb, self.m(), self.col, "test", docs, self.p["eval_qlen"], self.p["eval_dlen"], test)
+        else:
+            qs = test[: self.p["rr_test_queries"]] if self.p["rr_test_queries"] else test
+            r = rerank(self.bb, self.m(), self.col, "test", self.cands, self.p["plen"], self.p["rr_depth"], qs)
+        return r
+
+    # ---- main loop ----------------------------------------------------------
+    def train(self):
+        a, p = self.a, self.p
+        logf = self.dir / "log.jsonl"
+        if self.load():
+            print(f"[{run_id(a)}] resumed at step {self.step}", flush=True)
+        logf.write_text("".join(json.dumps(r) + "\n" for r in self.log))
+        if a.kind == "zero-shot":
+            return
+        torch.manual_seed(a.seed)
+        if self.step == 0 and not self.log:
+            rec = {"step": 0, "dev_ndcg@10": self.dev_metric(), "time": time.time()}
+            self.log.append(rec)
+            with open(logf, "a") as f:
+                f.write(json.dumps(rec) + "\n")
+            print(f"[{run_id(a)}] step 0 dev {rec['dev_ndcg@10']:.4f}", flush=True)
+        warm = max(1, p["steps"] // 10)
+        while self.step < p["steps"]:
+            rng = random.Random(a.seed * 1_000_003 + self.step)
+            t0 = time.time()
+            lr_scale = min(1.0, (self.step + 1) / warm) * (1.0 - self.step / p["steps"] * 0.9)
+            for g, base in zip(self.opt.param_groups, self.base_lrs):
+                g["lr"] = base * lr_scale
+            loss = self.loss_retriever(rng) if a.role == "retriever" else self.loss_reranker(rng)
+            self.opt.zero_grad()
+            loss.backward()
+            self.opt.step()
+            self.step += 1
+            rec = {"step": self.step, "loss": loss.item(), "sec": round(time.time() - t0, 3)}
+            if self.step % p["eval_every"] == 0 or self.step == p["steps"]:
+                rec["dev_ndcg@10"] = self.dev_metric()
+                print(f"[{run_id(a)}] step {self.step} loss {loss.item():.4f} dev {rec['dev_ndcg@10']:.4f}", flush=True)
+            self.log.append(rec)
+            with open(logf, "a") as f:
+                f.write(json.dumps(rec) + "\n")
+            if self.step % p["ckpt_every"] == 0 or self.step == p["steps"]:
+                self.save()
+
+    def finish(self, command: str) -> dict:
+        a, p = self.a, self.p
+        t0 = time.time()
+        test = self.test_metrics()
+        curve = [(r["step"], r["dev_ndcg@10"]) for r in self.log if "dev_ndcg@10" in r]
+        rec = {
+            "run": run_id(a), "collection": a.collection, "role": a.role, "kind": a.kind, "budget": a.budget,
+            "hp": self.hp, "seed": a.seed, "profile": a.profile, "steps": p["steps"] if a.kind != "zero-shot" else 0,
+            "trainable_params": self.trainable(), "fraction_of_backbone": round(self.trainable() / self.bb.num_params(), 6),
+            "dev_curve": curve, "final_dev_ndcg@10": curve[-1][1] if curve else None,
+            "steps_to_95pct_dev": steps_to_95(curve), "test": test, "split": self.col.split_note,
+            "eval": {k: p[k] for k in ("eval_qlen", "eval_dlen", "plen", "rr_depth", "rr_test_queries", "test_corpus")},
+            "train_sec": round(sum(r.get("sec", 0) for r in self.log), 1), "eval_sec": round(time.time() - t0, 1),
+            "command": command, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        if a.kind not in ("zero-shot", "full"):
+            self.write_task(rec, command)
+        self.plot()
+        (self.dir / "result.json").write_text(json.dumps(rec, indent=1))
+        if not a.no_results:
+            append_result(rec)
+        return rec
+
+    def write_task(self, rec: dict, command: str):
+        a, p = self.a, self.p
+        tensors = {k: v.detach().clone() for k, v in self.module.items()}
+        ml = {"query": p["eval_qlen"], "document": p["eval_dlen"]} if a.role == "retriever" else {"pair": p["plen"]}
+        metrics = {f"test_{k}": v for k, v in rec["test"].items()}
+        metrics["dev_ndcg@10"] = rec["final_dev_ndcg@10"]
+        man = build_manifest(
+            task_id=f"{a.collection}-{a.kind}-{a.role}", version="1", role=a.role, kind=a.kind, hp=self.hp,
+            backbone_id=a.backbone, tensors=tensors, max_length=ml, backbone_params=self.bb.num_params(),
+            description=f"{a.kind} {a.role} for {a.collection} ({self.col.split_note})",
+            training={"data": f"{a.collection} train qrels ({self.col.split_note}); BM25 hard negatives",
+                      "steps": p["steps"], "seed": a.seed, "profile": a.profile, "command": command,
+                      "run": run_id(a)},
+            metrics=metrics)
+        save_task(self.dir / "task", man, tensors)
+
+    def plot(self):
+        try:
+            import matplotlib
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except Exception:
+            return
+        steps = [r["step"] for r in self.log if "loss" in r]
+        if not steps:
+            return
+        fig, ax = plt.subplots(1, 2, figsize=(9, 3.2))
+        ax[0].plot(steps, [r["loss"] for r in self.log if "loss" in r], lw=0.8)
+        ax[0].set_title("train loss"); ax[0].set_xlabel("step")
+        dv = [(r["step"], r["dev_ndcg@10"]) for r in self.log if "dev_ndcg@10" in r]
+        ax[1].plot([s for s, _ in dv], [v for _, v in dv], marker="o")
+        ax[1].set_title("dev nDCG@10"); ax[1].set_xlabel("step")
+        fig.suptitle(run_id(self.a)); fig.tight_layout()
+        fig.savefig(self.dir / "curve.png", dpi=80); plt.close(fig)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--collection", default="scifact")
+    ap.add_argument("--role", default="retriever", choices=["retriever", "reranker"])
+    ap.add_argument("--kind", required=True, choices=KINDS + ["full", "zero-shot"])
+    ap.add_argument("--budget", default="0.5", choices=sorted(PRESETS))
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--profile", default="study", choices=sorted(PROFILES))
+    ap.add_argument("--steps", type=int, help="override the profile's step count")
+    ap.add_argument("--backbone", default="all-MiniLM-L6-v2")
+    ap.add_argument("--threads", type=int, default=int(os.environ.get("ASIDE_THREADS", "2")))
+    ap.add_argument("--no-results", action="store_true", help="do not append to the results store")
+    ap.add_argument("--force", action="store_true", help="re-run the final evaluation even if finished")
+    a = ap.parse_args(argv)
+    if a.kind == "zero-shot" and a.role == "reranker":
+        ap.error("zero-shot has no scoring head: train a reranker kind")
+    torch.set_num_threads(a.threads)
+    command = "python -m aside_training.train " + " ".join(shlex.quote(x) for x in (argv or sys.argv[1:]))
+    r = Run(a)
+    done = r.dir / "result.json"
+    if done.exists() and not a.force:
+        print(f"[{run_id(a)}] already finished: {done}")
+        return
+    r.init()
+    r.train()
+    rec = r.finish(command)
+    print(json.dumps({k: rec[k] for k in ("run", "trainable_params", "final_dev_ndcg@10", "steps_to_95pct_dev", "test")}))
+
+
+if __name__ == "__main__":
+    main()
