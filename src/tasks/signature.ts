@@ -9,12 +9,12 @@ export function moduleInputs(inputs: GraphInput[]): GraphInput[] {
 }
 
 /**
- * The graph signature a manifest pins: sha256 of the module inputs sorted by name, one line each,
- * `name\tdtype\trank`, joined by newlines (docs/module-format.md). It changes exactly when a module
- * made for one graph would not fit another.
+ * The graph signature a manifest pins (docs/module-format.md): sha256 hex of the module inputs as
+ * `name:dtype:rank` lines, sorted, joined by '\n'. It changes exactly when a module made for one
+ * graph would not fit another. Same definition as training/aside_training/export_graph.py.
  */
 export function graphSignature(inputs: { name: string; dtype: string; rank: number }[]): string {
-  const lines = [...inputs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((i) => `${i.name}\t${i.dtype}\t${i.rank}`);
+  const lines = inputs.map((i) => `${i.name}:${i.dtype}:${i.rank}`).sort();
   return crypto.createHash('sha256').update(lines.join('\n')).digest('hex');
 }
 
