@@ -6,4 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 npx tsx src/cli.ts models:fetch
 bash training/install.sh
-npx tsx src/cli.ts modules:graphs
+npx tsx src/cli.ts modules:graphs all-MiniLM-L6-v2/iaa-l-retriever all-MiniLM-L6-v2/iaa-l-reranker
