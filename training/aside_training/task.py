@@ -70,6 +70,7 @@ def save_task(out_dir: Path, manifest: dict, tensors: dict[str, torch.Tensor]) -
     ts = {k: v.detach().to(torch.float32).contiguous() for k, v in sorted(tensors.items())}
     save_file(ts, str(out_dir / "module.safetensors"), metadata={"format": FORMAT, "id": manifest["id"],
                                                                  "kind": manifest["kind"], "role": manifest["role"]})
+    (out_dir / "module.safetensors").chmod(0o644)
     manifest = dict(manifest)
     manifest["weightsSha256"] = sha256_file(out_dir / "module.safetensors")
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
