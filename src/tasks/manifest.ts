@@ -12,7 +12,8 @@ export const Manifest = z.object({
   budget: z.record(z.string(), z.unknown()).optional(),
   backbone: z.object({ id: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
   graph: z.object({ file: z.string().min(1), signature: z.string().regex(/^[0-9a-f]{64}$/) }),
-  pooling: z.enum(['mean', 'cls']).default('mean'),
+  // Rerankers say 'none': their graph ends in a score, pooling happens inside it.
+  pooling: z.enum(['mean', 'cls', 'none']).default('mean'),
   normalize: z.boolean().default(true),
   maxLength: z
     .object({ query: z.number().int().positive().optional(), document: z.number().int().positive().optional(), pair: z.number().int().positive().optional() })
@@ -24,3 +25,6 @@ export const Manifest = z.object({
   metrics: z.record(z.string(), z.unknown()).optional(),
 });
 export type Manifest = z.infer<typeof Manifest>;
+
+/** Retrievers must pool; a reranker's pooling is irrelevant to the server. */
+export const poolingOf = (m: Manifest): 'mean' | 'cls' => (m.pooling === 'none' ? 'mean' : m.pooling);

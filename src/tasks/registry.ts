@@ -9,7 +9,7 @@ import { ModelSpec } from '../models/catalog';
 import { TextTokenizer } from '../text/tokenizer';
 import { graphsDir } from '../paths';
 import { log } from '../log';
-import { Manifest } from './manifest';
+import { Manifest, poolingOf } from './manifest';
 import { insideRoot, readManifest, validateModule } from './validateTask';
 
 export type Role = 'retriever' | 'reranker';
@@ -146,7 +146,7 @@ export class TaskRegistry {
       {
         graph: graphKey,
         module: moduleKey,
-        pooling: manifest.pooling,
+        pooling: poolingOf(manifest),
         normalize: manifest.normalize,
         prefixes: manifest.prefixes ?? spec.prefixes,
         maxLength: {
@@ -162,6 +162,7 @@ export class TaskRegistry {
     const next: TaskVersion = { id: manifest.id, version: manifest.version, role: manifest.role, kind: manifest.kind, encoder, manifest, dir, loadedAt: new Date().toISOString(), inflight: 0 };
     const previous = this.active.get(manifest.id);
     try {
+      if (manifest.role === 'retriever' && manifest.pooling === 'none') throw new AsideError('validation', `retriever '${manifest.id}' needs pooling 'mean' or 'cls'`);
       if (previous && previous.role !== next.role) throw new AsideError('conflict', `task '${manifest.id}' is a ${previous.role}; a new version cannot change it to a ${next.role}`);
       await this.opts.hooks?.beforeActivate?.(next, previous);
     } catch (err) {

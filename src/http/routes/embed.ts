@@ -3,7 +3,7 @@ import { Aside } from '../../aside';
 import { AsideError } from '../../errors';
 import { EmbedRequest, OpenAIEmbeddingsRequest } from '../schemas';
 import { parseBody, wrap } from '../errors';
-import { checkTexts, taskHeaders } from './limits';
+import { checkTexts, queryTask, taskHeaders } from './limits';
 
 /**
  * Embeddings in three dialects: Aside/TEI (`/v1/embed`, `/embed`: `{inputs}` → `[[...]]`, which is
@@ -15,7 +15,7 @@ export function embedRoutes(app: Aside): Router {
     const body = parseBody(EmbedRequest, req.body);
     const texts = Array.isArray(body.inputs) ? body.inputs : [body.inputs];
     checkTexts(app, texts);
-    const { task, vectors } = await app.embed(texts, body.input_type, body.task);
+    const { task, vectors } = await app.embed(texts, body.input_type, body.task ?? queryTask(req.query.task));
     taskHeaders(res, task);
     res.json(vectors.map((v) => Array.from(v)));
   });

@@ -15,3 +15,13 @@ export function taskHeaders(res: Response, task: TaskVersion): void {
   res.setHeader('x-aside-task', task.id);
   res.setHeader('x-aside-task-version', task.version);
 }
+
+/**
+ * `?task=` on the URL: Elasticsearch's hugging_face service cannot put a task in the body, so an
+ * inference endpoint names its task in the URL instead.
+ */
+export function queryTask(v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !v) throw new AsideError('validation', 'the task query parameter must be one non-empty string');
+  return v;
+}

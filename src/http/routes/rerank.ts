@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { Aside } from '../../aside';
 import { RerankRequest } from '../schemas';
 import { parseBody, wrap } from '../errors';
-import { checkTexts, taskHeaders } from './limits';
+import { checkTexts, queryTask, taskHeaders } from './limits';
 
 /**
  * Re-ranking in the shapes clients already speak: Aside/TEI/hugging_face (`/v1/rerank`, `/rerank`:
@@ -11,10 +11,10 @@ import { checkTexts, taskHeaders } from './limits';
  */
 export function rerankRoutes(app: Aside): Router {
   const r = Router();
-  const run = async (body: ReturnType<typeof RerankRequest.parse>) => {
+  const run = async (body: ReturnType<typeof RerankRequest.parse>, task?: string) => {
     const docs = (body.documents ?? body.texts ?? []).map((d) => (typeof d === 'string' ? { text: d } : d));
     checkTexts(app, [body.query, ...docs.map((d) => d.text)], app.config.maxRerankDocuments + 1);
-    const { task, scores } = await app.rerank(body.query, docs.map((d) => d.text), body.task ?? body.model);
+    const { task: answered, scores } = await app.rerank(body.query, docs.map((d) => d.text), body.task ?? body.model ?? task);
     const ranked = scores.map((s, index) => ({ index, relevance_score: s })).sort((a, b) => b.relevance_score - a.relevance_score);
     const top = ranked.slice(0, body.top_n ?? ranked.length);
     const withDocs = top.map((x) => ({
@@ -22,10 +22,10 @@ export function rerankRoutes(app: Aside): Router {
       ...(docs[x.index].id !== undefined ? { id: docs[x.index].id } : {}),
       ...(body.return_documents || body.return_text ? { text: docs[x.index].text } : {}),
     }));
-    return { task, results: withDocs };
+    return { task: answered, results: withDocs };
   };
   const tei = wrap(async (req, res) => {
-    const { task, results } = await run(parseBody(RerankRequest, req.body));
+    const { task, results } = await run(parseBody(RerankRequest, req.body), queryTask(req.query.task));
     taskHeaders(res, task);
     res.json(results);
   });
