@@ -2,53 +2,92 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadCollection } from '../data/beir';
-import { resolveModel } from '../models/catalog';
-import { openBaseEncoder } from '../inference/encoder';
-import { openCorpus } from '../index/corpusIndex';
-import { denseSearch, documentEmbedder } from '../search/dense';
+import { Aside } from '../aside';
+import { loadConfig } from '../config';
+import { SearchPipeline } from '../search/pipeline';
+import { SearchRequest } from '../http/schemas';
+import { elasticsearchSources } from '../search/elasticsearchSources';
 import { score, Run } from '../eval/metrics';
 import { asideHome } from '../paths';
 import { progress } from '../util/progress';
+import { managedNodeStatus } from '../elasticsearch/localNode';
 
+/**
+ * `eval --collection DIR [--model ID] [--task ID] [--candidates dense|elasticsearch|hybrid|elasticsearch-knn]
+ * [--rerank TASK] [--window N]`: runs every judged query through the same SearchPipeline the HTTP
+ * server uses and prints one JSON line with nDCG@10, Recall@100 and MRR@10 (also appended to
+ * .aside/results/eval.jsonl). Elasticsearch modes need ASIDE_ES_URL and an index written by
+ * `npm run es -- index`.
+ */
 export default async function evalCommand(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
     options: {
       collection: { type: 'string' },
       model: { type: 'string' },
+      task: { type: 'string' },
+      candidates: { type: 'string', default: 'dense' },
+      rerank: { type: 'string' },
+      window: { type: 'string', default: '100' },
       split: { type: 'string', default: 'test' },
-      ef: { type: 'string', default: '200' },
+      'tasks-dir': { type: 'string' },
       out: { type: 'string' },
     },
   });
   if (!values.collection) throw new Error('--collection <BEIR dir> is required');
   const collection = await loadCollection(values.collection, values.split);
-  const spec = resolveModel(values.model);
-  const encoder = await openBaseEncoder(spec);
-  const corpus = await openCorpus(collection, documentEmbedder(encoder, { model: spec.id, modelSha256: spec.modelSha256 ?? '', maxLength: String(spec.maxLength) }), { ef: Number(values.ef) });
-  const run: Run = new Map();
-  const bar = progress(`search ${collection.name}`, collection.queries.length, 'queries');
-  const started = Date.now();
-  for (const q of collection.queries) {
-    // A query that is itself a corpus document (ArguAna) must not count itself as a hit (BEIR/MTEB).
-    const hits = await denseSearch(encoder, corpus, q.text, 101, (id) => id !== q.id);
-    run.set(q.id, hits.slice(0, 100).map((h) => h.id));
-    bar.tick();
+  if (values.candidates !== 'dense' && !process.env.ASIDE_ES_URL) {
+    // Without ASIDE_ES_URL, Elasticsearch modes use the local node of `npm run es -- start`.
+    const st = await managedNodeStatus();
+    if (!st.running || !st.url) throw new Error(`--candidates ${values.candidates} needs ASIDE_ES_URL or a local node (\`npm run es -- start\`)`);
+    process.env.ASIDE_ES_URL = st.url;
   }
-  bar.stop();
-  const result = {
-    collection: collection.name,
-    split: collection.split,
-    model: spec.id,
-    task: null,
-    candidates: 'dense',
-    ...score(run, collection.qrels),
-    seconds: Math.round((Date.now() - started) / 100) / 10,
-    provider: encoder.info.provider,
-    at: new Date().toISOString(),
-  };
-  const out = values.out ?? path.join(asideHome(), 'results', 'eval.jsonl');
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.appendFileSync(out, JSON.stringify(result) + '\n');
-  process.stdout.write(JSON.stringify(result) + '\n');
+  const app = await Aside.start(loadConfig({ model: values.model, workers: 0, tasksDir: values['tasks-dir'] }), { collection });
+  try {
+    const es = await elasticsearchSources(app);
+    const pipeline = new SearchPipeline(app, es.lexical, es.vectors);
+    const window = Number(values.window);
+    const base = SearchRequest.parse({
+      query: 'x',
+      k: 100,
+      task: values.task,
+      candidates: values.candidates,
+      window,
+      rerank: values.rerank ? { task: values.rerank } : false,
+      include_text: false,
+    });
+    const run: Run = new Map();
+    const bar = progress(`search ${collection.name}`, collection.queries.length, 'queries');
+    const started = Date.now();
+    let retriever = '';
+    let reranker: string | undefined;
+    for (const q of collection.queries) {
+      // k + 1: a query that is itself a corpus document (ArguAna) must not count itself (BEIR/MTEB).
+      const r = await pipeline.search({ ...base, query: q.text, k: 101 });
+      retriever = r.task ? `${r.task}@${r.task_version}` : '';
+      reranker = r.rerank ? `${r.rerank.task}@${r.rerank.task_version}` : undefined;
+      run.set(q.id, r.hits.map((h) => h.id).filter((id) => id !== q.id).slice(0, 100));
+      bar.tick();
+    }
+    bar.stop();
+    const result = {
+      collection: collection.name,
+      split: collection.split,
+      model: app.spec.id,
+      task: retriever || null,
+      candidates: values.candidates,
+      rerank: reranker ?? null,
+      window: values.rerank ? window : null,
+      ...score(run, collection.qrels),
+      seconds: Math.round((Date.now() - started) / 100) / 10,
+      provider: app.base.info.provider,
+      at: new Date().toISOString(),
+    };
+    const out = values.out ?? path.join(asideHome(), 'results', 'eval.jsonl');
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.appendFileSync(out, JSON.stringify(result) + '\n');
+    process.stdout.write(JSON.stringify(result) + '\n');
+  } finally {
+    await app.close();
+  }
 }

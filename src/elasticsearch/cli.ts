@@ -13,6 +13,7 @@ import { createEsClient, esConfigFromEnv } from './config';
 import { defaultIndexName, indexCollection } from './corpusIndexer';
 import { ElasticsearchCandidates } from './bm25Candidates';
 import { registerAside, InferenceService } from './inferenceEndpoints';
+import { writeTaskVectors } from './taskVectors';
 
 const USAGE = `usage: npm run es -- <command>
   start    start the local Elasticsearch (or report the running one); prints its URL
@@ -21,6 +22,8 @@ const USAGE = `usage: npm run es -- <command>
   index --collection <dir> [--index name]       bulk-index a BEIR collection (ASIDE_ES_URL, else the local node)
   bm25-eval --collection <dir> [--index name] [--reindex]
            BM25 nDCG@10 / R@100 of Elasticsearch on the collection's test queries (last line: JSON)
+  vectors --collection <dir> [--index name] [--task id] [--model id]
+           write each document's task embedding into a dense_vector field (vec_<task>_<version>) for kNN candidates
   register-inference --aside-url <url> [--service hugging_face|custom] [--api-key k] [--task t]
            PUT _inference/text_embedding/aside-embed and _inference/rerank/aside-rerank (needs the inference plugin)
 env: ASIDE_ES_PORT (default: a free port), ASIDE_ES_HEAP (512m), ASIDE_ES_VERSION, ES_JAVA_HOME (JDK >= 21), ASIDE_ES_RUN_AS (when root)
@@ -48,6 +51,7 @@ async function main(): Promise<void> {
       service: { type: 'string', default: 'hugging_face' },
       'api-key': { type: 'string' },
       task: { type: 'string' },
+      model: { type: 'string' },
     },
     allowPositionals: true,
   });
@@ -56,6 +60,13 @@ async function main(): Promise<void> {
       if (!values.collection) throw new Error('index needs --collection <dir>');
       const r = await indexCollection(await client(), values.collection, { index: values.index });
       process.stdout.write(JSON.stringify({ index: r.index, docs: r.written, retried: r.retried, ms: r.ms }) + '\n');
+      return;
+    }
+    case 'vectors': {
+      if (!values.collection) throw new Error('vectors needs --collection <dir>');
+      const col = await loadCollection(values.collection, values.split);
+      const r = await writeTaskVectors(await client(), col, { index: values.index ?? defaultIndexName(col.name), task: values.task, model: values.model });
+      process.stdout.write(JSON.stringify(r) + '\n');
       return;
     }
     case 'register-inference': {
