@@ -38,7 +38,11 @@ export function endpointBodies(opts: EndpointOptions): { embed: Record<string, u
     const raw = fs.readFileSync(path.join(inferenceDir(), `aside-${kind}.${service}.json`), 'utf8');
     const body = JSON.parse(raw.split(PLACEHOLDER_URL).join(base)) as Record<string, any>;
     const ss = body.service_settings;
-    if (service === 'hugging_face') ss.api_key = opts.apiKey || 'none';
+    if (service === 'hugging_face') {
+      ss.api_key = opts.apiKey || 'none';
+      // hugging_face requests have no task field: Aside reads the task from the URL instead.
+      if (opts.task) ss.url = `${ss.url}?task=${encodeURIComponent(opts.task)}`;
+    }
     else {
       ss.secret_parameters.api_key = opts.apiKey || 'none';
       if (opts.task) body.task_settings.parameters.task = opts.task;
