@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { startServer, post, TestServer } from './helpers/server';
 import { editManifest, makeTask } from './helpers/taskFactory';
 
@@ -113,6 +114,40 @@ describe('task modules at request time', () => {
       expect((await put(s, 'alpha', { path: 'nope' })).status).toBe(404);
       expect((await embedAlpha()).version).toBe('v1');
     });
+  });
+
+  it('loads an uploaded zip archive, and refuses unsafe archives and other ids', async () => {
+    const src = await makeTask(path.join(root, 'zipsrc'), { id: 'alpha', version: 'zipped', seed: 6 });
+    const zip = (entries: [string, string][]) => {
+      const out = path.join(root, `upload-${Date.now()}.zip`);
+      const r = spawnSync('python3', ['-c', 'import sys,zipfile\nz=zipfile.ZipFile(sys.argv[1],"w")\nfor a,n in zip(sys.argv[2::2],sys.argv[3::2]): z.write(a,n)', out, ...entries.flat()]);
+      expect(r.status).toBe(0);
+      return fs.readFileSync(out);
+    };
+    const upload = async (body: Buffer, id = 'alpha') => {
+      const res = await fetch(`${s.url}/v1/tasks/${id}`, { method: 'PUT', headers: { 'content-type': 'application/zip', authorization: `Bearer ${KEY}` }, body });
+      return { status: res.status, json: (await res.json()) as any };
+    };
+    const good = zip([
+      [path.join(src, 'manifest.json'), 'alpha/manifest.json'],
+      [path.join(src, 'module.safetensors'), 'alpha/module.safetensors'],
+    ]);
+    const evil = zip([
+      [path.join(src, 'manifest.json'), 'manifest.json'],
+      [path.join(src, 'module.safetensors'), '../../module.safetensors'],
+    ]);
+    const before = await embedAlpha();
+    const bad = await upload(evil);
+    expect(bad.status).toBe(400);
+    expect(bad.json.error).toMatch(/not allowed|invalid relative path/);
+    const other = await upload(good, 'judge');
+    expect(other.status).toBe(409);
+    expect((await embedAlpha()).version).toBe(before.version);
+    expect((await upload(Buffer.from('not a zip'))).status).toBe(400);
+    const ok = await upload(good);
+    expect(ok.status).toBe(200);
+    expect(ok.json.version).toBe('zipped');
+    expect((await embedAlpha()).version).toBe('zipped');
   });
 
   it('hot-swaps a new version, then unloads the task', async () => {

@@ -61,6 +61,10 @@ export class TaskRegistry {
     private readonly opts: { modelsRoot: string; session: SessionOptions; limits: BatchLimits; stats?: (taskId: string) => BatchStats; hooks?: RegistryHooks },
   ) {}
 
+  get modelsRoot(): string {
+    return this.opts.modelsRoot;
+  }
+
   addBase(encoder: Encoder): void {
     this.active.set(BASE_TASK, { id: BASE_TASK, version: this.backbone.spec.id, role: 'retriever', kind: 'backbone', encoder, loadedAt: new Date().toISOString(), inflight: 0 });
     this.defaults.retriever ??= BASE_TASK;
@@ -110,9 +114,10 @@ export class TaskRegistry {
   }
 
   /** Loads (or replaces) the task in `relDir`, a path under the models root. */
-  async load(relDir: string): Promise<TaskVersion> {
+  async load(relDir: string, expectedId?: string): Promise<TaskVersion> {
     const dir = insideRoot(this.opts.modelsRoot, relDir);
     const manifest = readManifest(dir);
+    if (expectedId !== undefined && manifest.id !== expectedId) throw new AsideError('conflict', `the manifest at '${relDir}' is task '${manifest.id}', not '${expectedId}'`);
     if (manifest.id === BASE_TASK) throw new AsideError('validation', `'${BASE_TASK}' is reserved for the bare backbone`);
     // One load per task id at a time: a second PUT waits for the first, then replaces it.
     const prior = this.loading.get(manifest.id);

@@ -1,10 +1,13 @@
 import crypto from 'node:crypto';
-import { RequestHandler, Router } from 'express';
+import fs from 'node:fs';
+import path from 'node:path';
+import express, { RequestHandler, Router } from 'express';
 import { Aside } from '../../aside';
 import { AsideError } from '../../errors';
 import { TaskVersion } from '../../tasks/registry';
 import { PutTaskRequest } from '../schemas';
 import { parseBody, wrap } from '../errors';
+import { unpackTaskArchive } from '../../tasks/uploadArchive';
 
 export function describeTask(t: TaskVersion) {
   return { id: t.id, version: t.version, role: t.role, kind: t.kind, loaded_at: t.loadedAt, inflight: t.inflight, budget: t.manifest?.budget, metrics: t.manifest?.metrics };
@@ -32,15 +35,14 @@ export function taskRoutes(app: Aside): Router {
   r.put(
     '/v1/tasks/:id',
     admin,
+    express.raw({ type: ['application/zip', 'application/octet-stream'], limit: '512mb' }),
     wrap(async (req, res) => {
-      const body = parseBody(PutTaskRequest, req.body);
-      const t = await app.registry.load(body.path).catch((err) => {
+      // Either {path} of a task directory under the models root, or a zip archive as the body.
+      const relPath = Buffer.isBuffer(req.body) ? await unpackTaskArchive(app.registry.modelsRoot, String(req.params.id), req.body) : parseBody(PutTaskRequest, req.body).path;
+      const t = await app.registry.load(relPath, String(req.params.id)).catch((err) => {
+        if (Buffer.isBuffer(req.body)) fs.rmSync(path.join(app.registry.modelsRoot, relPath), { recursive: true, force: true });
         throw err instanceof AsideError ? err : new AsideError('validation', `task load failed: ${(err as Error).message}`);
       });
-      if (t.id !== req.params.id) {
-        // The directory held another task: it is loaded under its own id; say so rather than rename.
-        throw new AsideError('conflict', `the manifest at '${body.path}' is task '${t.id}', not '${req.params.id}' (it was loaded as '${t.id}')`);
-      }
       app.metrics.tasksLoaded.set(app.registry.list().length);
       res.json(describeTask(t));
     }),
