@@ -14,6 +14,11 @@ export interface DocumentEmbedder {
   embed(texts: string[], kind: 'document'): Promise<Float32Array[]>;
 }
 
+/** The document embedder of an encoder, with the fingerprint that keys its index on disk. */
+export function documentEmbedder(encoder: { embed(texts: string[], kind: 'document'): Promise<Float32Array[]> }, fingerprint: Record<string, string>): DocumentEmbedder {
+  return { fingerprint, embed: (texts) => encoder.embed(texts, 'document') };
+}
+
 /** A collection's documents plus their vector index. */
 export interface SearchableCorpus {
   name: string;
