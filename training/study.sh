@@ -6,8 +6,9 @@ cd "$(dirname "$0")"
 PY=.venv/bin/python
 run() { echo "== $(date -u +%FT%TZ) $*"; $PY -m aside_training.train "$@" || echo "!! failed: $*"; }
 S="--collection scifact --profile study"
-for kind in zero-shot iaa-l lora adapter bitfit full; do run $S --role retriever --kind "$kind" --seed 1; done
+for kind in zero-shot iaa-l lora adapter bitfit; do run $S --role retriever --kind "$kind" --seed 1; done
 run $S --role reranker --kind iaa-l --seed 1
+run $S --role retriever --kind full --seed 1
 for kind in iaa-m iaa-s prefix mam; do run $S --role retriever --kind "$kind" --seed 1; done
 for kind in iaa-l full lora; do run $S --role retriever --kind "$kind" --seed 2; done
 run $S --role reranker --kind lora --seed 1
