@@ -123,6 +123,7 @@ def rpc():
                 so = ort.SessionOptions()
                 so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
                 so.optimized_model_filepath = msg["out"]
+                so.log_severity_level = 3  # the file is used on this machine only: no hardware warning
                 ort.InferenceSession(msg["model"], so, providers=["CPUExecutionProvider"])
                 out = {"ok": True}
             elif op == "quit":

@@ -25,7 +25,7 @@ export interface HttpRun {
 export async function compareHttp(servers: Record<string, { url: string; bodies: string[] }>, conc: number[], rounds: number, seconds: number, log: (m: string) => void): Promise<Record<string, Record<number, HttpRun>>> {
   const names = Object.keys(servers);
   const out: Record<string, Record<number, HttpRun>> = Object.fromEntries(names.map((n) => [n, {}]));
-  for (const n of names) await load(servers[n].url, servers[n].bodies, 2, 1, 20); // warm-up
+  for (const n of names) await load(servers[n].url, servers[n].bodies, 2, 1, seconds < 1 ? 4 : 20); // warm-up
   for (const c of conc) {
     const runs: Record<string, LoadResult[]> = Object.fromEntries(names.map((n) => [n, []]));
     for (let r = 0; r < rounds; r++) {
@@ -49,9 +49,9 @@ export const scenario: Scenario = {
   title: 'Query encoding + top-10 over HTTP',
   async run(s: Settings, log): Promise<Entry> {
     const t0 = Date.now();
-    const conc = s.tiny ? [1, 8] : [1, 8, 32];
+    const conc = s.tiny ? [4] : [1, 8, 32];
     const rounds = s.tiny ? 1 : s.quick ? 2 : 3;
-    const seconds = s.tiny ? 1 : s.quick ? 3 : 5;
+    const seconds = s.tiny ? 0.5 : s.quick ? 3 : 5;
     const { dir, docs } = await servedCollection(s.tmp, s.tiny ? 40 : undefined);
     const qs = queries(s.tiny ? 50 : Infinity);
     const emptyTasks = fs.mkdtempSync(path.join(s.tmp, 'tasks-'));
