@@ -56,6 +56,8 @@ export default async function evalCommand(args: string[]): Promise<void> {
       rerank: values.rerank ? { task: values.rerank } : false,
       include_text: false,
     });
+    // Build (or load) the retriever's index before the clock starts: a task's first search would build it.
+    if (values.candidates === 'dense' || values.candidates === 'hybrid') await app.corpusFor(app.registry.get(values.task ?? app.registry.defaultId('retriever')!));
     const run: Run = new Map();
     const bar = progress(`search ${collection.name}`, collection.queries.length, 'queries');
     const started = Date.now();
