@@ -64,10 +64,10 @@ def table(rows: list[dict], role: str, collection: str, budget: str) -> list[str
         return []
     out = []
     if role == "retriever":
-        out.append("| method | trainable params | % backbone | seeds | test nDCG@10 | test R@100 | dev nDCG@10 step 0 → final | steps to 95% of final dev | steps to 95% of dev gain | dev drops | train s |")
+        out.append("| method | trainable params | % backbone | seeds | test nDCG@10 | test R@100 | dev nDCG@10 step 0 → final | steps to 95% of final dev | steps to 95% of dev gain | dev drops | train wall-clock s |")
         out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     else:
-        out.append("| method | trainable params | % backbone | seeds | re-rank nDCG@10 | BM25 nDCG@10 (same queries) | dev nDCG@10 step 0 → final | steps to 95% of final dev | steps to 95% of dev gain | dev drops | train s |")
+        out.append("| method | trainable params | % backbone | seeds | re-rank nDCG@10 | BM25 nDCG@10 (same queries) | dev nDCG@10 step 0 → final | steps to 95% of final dev | steps to 95% of dev gain | dev drops | train wall-clock s |")
         out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for k in ORDER + sorted(set(groups) - set(ORDER)):
         g = groups.get(k)
