@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import yauzl from 'yauzl';
 import { asideHome } from '../paths';
+import { mavenCopy } from '../util/maven';
 import { AsideError } from '../errors';
 import { log } from '../log';
 
@@ -63,29 +63,6 @@ export function findJavaHome(minMajor = 21): string {
   );
 }
 
-function mavenCopyZip(coords: string, outDir: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const mvn = process.env.ASIDE_MVN ?? 'mvn';
-    const args = ['-B', 'dependency:copy', `-Dartifact=${coords}:zip`, `-DoutputDirectory=${outDir}`];
-    const child = spawn(mvn, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let tail = '';
-    const onData = (buf: Buffer) => {
-      const text = buf.toString();
-      tail = (tail + text).slice(-4000);
-      for (const line of text.split('\n')) if (/Download(ing|ed)/.test(line)) process.stderr.write(`  ${line.trim()}\n`);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('error', (err) => reject(new AsideError('unavailable', `could not run '${mvn}' (is Maven installed?): ${err.message}`)));
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new AsideError('unavailable', `mvn dependency:copy ${coords}:zip failed (exit ${code}):\n${tail}`));
-      const zip = fs.readdirSync(outDir).find((f) => f.endsWith('.zip'));
-      if (!zip) return reject(new AsideError('internal', `mvn reported success but no zip is in ${outDir}`));
-      resolve(path.join(outDir, zip));
-    });
-  });
-}
-
 /** Extracts a zip keeping the Unix permission bits (bin/elasticsearch must stay executable). */
 export function extractZip(zipFile: string, outDir: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -130,7 +107,7 @@ export async function ensureDistribution(version = esVersion()): Promise<string>
   try {
     const coords = `${MAVEN_GROUP}:elasticsearch:${version}`;
     log.info({ maven: coords }, 'fetching Elasticsearch distribution');
-    const zip = await mavenCopyZip(coords, tmp);
+    const zip = await mavenCopy(coords, 'zip', tmp);
     const staged = path.join(tmp, 'x');
     await extractZip(zip, staged);
     const inner = path.join(staged, `elasticsearch-${version}`);

