@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import * as ort from 'onnxruntime-node';
 import { GraphRunner, RunRequest } from '../../src/inference/graphRunner';
 import { defaultSessionOptions, SessionOptions } from '../../src/inference/session';
 import { resolveModel } from '../../src/models/catalog';
@@ -50,7 +51,7 @@ export const scenario: Scenario = {
     // A. workers × threads on Aside's encoder path.
     const layouts = s.tiny ? [{ workers: 2, threads: 1 }, { workers: 1, threads: 2 }] : [{ workers: 2, threads: 1 }, { workers: 1, threads: 2 }, { workers: 0, threads: 2 }, { workers: 2, threads: 2 }];
     const encs = await Promise.all(layouts.map((l) => asideEncoder(l)));
-    const name = (l: { workers: number; threads: number }) => (l.workers ? `${l.workers} workers × ${l.threads} thread${l.threads > 1 ? 's' : ''}` : `in-process × ${l.threads} threads`);
+    const name = (l: { workers: number; threads: number }) => (l.workers ? `${l.workers} worker${l.workers > 1 ? 's' : ''} × ${l.threads} thread${l.threads > 1 ? 's' : ''}` : `in-process × ${l.threads} threads`);
     try {
       const docRows = encs[0].encoder.tokenize(docTexts, 'document');
       const docTokens = docRows.reduce((a, r) => a + r.ids.length, 0);
@@ -139,6 +140,29 @@ export const scenario: Scenario = {
       ratio['padding_speedup:documents'] = round(median(p['d 256']) / median(p['d max']), 2);
     } finally {
       await runner.close();
+    }
+
+    // E. onnxruntime intra-op thread spinning (not an ASIDE_* setting yet: sessions opened here directly).
+    {
+      const feeds = (b: TokenBatch) => ({ input_ids: new ort.Tensor('int64', b.inputIds, [b.batch, b.seqLen]), attention_mask: new ort.Tensor('int64', b.attentionMask, [b.batch, b.seqLen]), token_type_ids: new ort.Tensor('int64', b.tokenTypeIds, [b.batch, b.seqLen]) });
+      const open = (threads: number, spin: boolean) => ort.InferenceSession.create(spec.modelPath, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', ...(spin ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }) });
+      const sessions = { '2 threads, spinning (default)': await open(2, true), '2 threads, no spinning': await open(2, false), '1 thread': await open(1, true) };
+      try {
+        const qb = TextTokenizer.batch(qTexts.slice(8, 16).map((t) => tok.single(t, 64)));
+        const db = TextTokenizer.batch(docTexts.slice(0, 8).map((t) => tok.single(t, 256)));
+        const keys = Object.keys(sessions) as (keyof typeof sessions)[];
+        const q = await interleave(Object.fromEntries(keys.map((k) => [k, () => timeMs(() => sessions[k].run(feeds(qb)))])), rounds * 2, 1);
+        const d = await interleave(Object.fromEntries(keys.map((k) => [k, () => timeMs(() => sessions[k].run(feeds(db)))])), rounds, 1);
+        tables.push({
+          caption: 'E. onnxruntime intra-op thread spinning (session config session.intra_op.allow_spinning) on this shared machine: forward pass (ms; median / p99), one session each, interleaved',
+          table: { header: ['session', 'queries b=8 p50', 'queries b=8 p99', 'documents b=8 p50', 'documents b=8 p99', 'docs: default / this'], rows: keys.map((k) => [k, round(median(q[k]), 1), round(p99(q[k]), 1), round(median(d[k]), 1), round(p99(d[k]), 1), `${round(median(d[keys[0]]) / median(d[k]), 2)}×`]) },
+        });
+        ratio['no_spinning_vs_spinning:queries_p50'] = round(median(q[keys[0]]) / median(q[keys[1]]), 2);
+        ratio['no_spinning_vs_spinning:queries_p99'] = round(p99(q[keys[0]]) / p99(q[keys[1]]), 2);
+        ratio['no_spinning_vs_spinning:documents_p50'] = round(median(d[keys[0]]) / median(d[keys[1]]), 2);
+      } finally {
+        for (const sess of Object.values(sessions)) await sess.release();
+      }
     }
 
     // D. micro-batching knobs and thread layout under HTTP load (/v1/search, cache off); not in smoke runs.

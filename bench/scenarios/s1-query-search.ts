@@ -12,8 +12,9 @@ import { Served, startAll } from '../lib/procs';
 import { startAside, startPythonPeer, startTransformersPeer } from '../lib/servers';
 import { median, round } from '../lib/stats';
 import { Entry, Scenario, Settings } from '../lib/types';
+import { resolveModel } from '../../src/models/catalog';
 
-type Sys = 'aside' | 'transformers.js' | 'python-ort';
+type Sys = 'aside' | 'aside-int8' | 'transformers.js' | 'python-ort';
 
 export interface HttpRun {
   rps: number;
@@ -58,11 +59,20 @@ export const scenario: Scenario = {
     const started: Served[] = [];
     try {
       log(`starting servers (${docs.length} docs, ${qs.length} distinct queries)`);
-      const [aside, tfjs, py] = await startAll([startAside({ collection: dir, tasksDir: emptyTasks }), startTransformersPeer(s.tmp, docs), startPythonPeer(s.tmp, { docs })]);
-      started.push(aside, tfjs, py);
+      // Aside also runs once more on the catalog's int8 backbone (ASIDE_MODEL=…-q, an existing setting;
+      // scenario 7 measures its nDCG change): reported beside, never in the fp32 target check.
+            const [aside, tfjs, py, asideQ] = await startAll([
+        startAside({ collection: dir, tasksDir: emptyTasks }),
+        startTransformersPeer(s.tmp, docs),
+        startPythonPeer(s.tmp, { docs }),
+        ...(!s.tiny ? [startAside({ collection: dir, tasksDir: emptyTasks, env: { ASIDE_MODEL: `${resolveModel(undefined).id}-q` } })] : []),
+      ]);
+      started.push(aside, tfjs, py, ...(asideQ ? [asideQ] : []));
+      const searchBodies = qs.map((q) => JSON.stringify({ query: q, k: 10, include_text: false }));
       const res = await compareHttp(
         {
-          aside: { url: `${aside.url}/v1/search`, bodies: qs.map((q) => JSON.stringify({ query: q, k: 10, include_text: false })) },
+          aside: { url: `${aside.url}/v1/search`, bodies: searchBodies },
+          ...(asideQ ? { 'aside-int8': { url: `${asideQ.url}/v1/search`, bodies: searchBodies } } : {}),
           'transformers.js': { url: `${tfjs.url}/search`, bodies: qs.map((q) => JSON.stringify({ query: q, k: 10 })) },
           'python-ort': { url: `${py.url}/search`, bodies: qs.map((q) => JSON.stringify({ query: q, k: 10 })) },
         },
@@ -71,7 +81,7 @@ export const scenario: Scenario = {
         seconds,
         log,
       );
-      const sys: Sys[] = ['aside', 'transformers.js', 'python-ort'];
+      const sys: Sys[] = asideQ ? ['aside', 'aside-int8', 'transformers.js', 'python-ort'] : ['aside', 'transformers.js', 'python-ort'];
       const flat = (n: Sys) => Object.fromEntries(conc.flatMap((c) => [[`rps@c${c}`, round(res[n][c].rps, 1)], [`p50_ms@c${c}`, res[n][c].p50], [`p99_ms@c${c}`, res[n][c].p99]]));
       const ratio: Record<string, number> = {};
       for (const c of conc) {
@@ -80,6 +90,7 @@ export const scenario: Scenario = {
         ratio[`p99_vs_transformers.js@c${c}`] = round(res.aside[c].p99 / res['transformers.js'][c].p99, 2);
         ratio[`p99_vs_python-ort@c${c}`] = round(res.aside[c].p99 / res['python-ort'][c].p99, 2);
       }
+      if (asideQ) for (const c of conc) for (const p of ['transformers.js', 'python-ort'] as const) ratio[`int8_rps_vs_${p}@c${c}`] = round(res['aside-int8'][c].rps / res[p][c].rps, 2);
       const met = conc.every((c) => ['transformers.js', 'python-ort'].every((p) => ratio[`rps_vs_${p}@c${c}`] >= 2 && ratio[`p99_vs_${p}@c${c}`] <= 1));
       const misses = conc.flatMap((c) => ['transformers.js', 'python-ort'].filter((p) => !(ratio[`rps_vs_${p}@c${c}`] >= 2 && ratio[`p99_vs_${p}@c${c}`] <= 1)).map((p) => `c=${c} vs ${p}: ${ratio[`rps_vs_${p}@c${c}`]}× throughput, p99 ratio ${ratio[`p99_vs_${p}@c${c}`]}`));
       return {
@@ -89,7 +100,7 @@ export const scenario: Scenario = {
         target: '≥ 2× both peers in throughput at equal or better p99, at concurrency 1, 8, 32',
         met,
         aside: flat('aside'),
-        peers: { 'transformers.js': flat('transformers.js'), 'python-ort': flat('python-ort') },
+        peers: { 'transformers.js': flat('transformers.js'), 'python-ort': flat('python-ort'), ...(asideQ ? { 'aside-int8 (not a peer)': flat('aside-int8') } : {}) },
         ratio,
         tables: [
           {
@@ -99,6 +110,7 @@ export const scenario: Scenario = {
               rows: conc.map((c) => [c, ...sys.flatMap((n) => [round(res[n][c].rps, 1), res[n][c].p50, res[n][c].p99]), `${ratio[`rps_vs_transformers.js@c${c}`]}×`, `${ratio[`rps_vs_python-ort@c${c}`]}×`]),
             },
           },
+          ...(asideQ ? [{ caption: 'Aside on the int8 backbone (ASIDE_MODEL=all-MiniLM-L6-v2-q; nDCG@10 change on SciFact in s7) vs the fp32 peers, same rounds: throughput ratio', table: { header: ['concurrency', 'Aside int8 / t.js', 'Aside int8 / python'], rows: conc.map((c) => [c, `${ratio[`int8_rps_vs_transformers.js@c${c}`]}×`, `${ratio[`int8_rps_vs_python-ort@c${c}`]}×`]) } }] : []),
         ],
         plots: [
           { file: 'perf-s1-throughput.png', title: 'Query + top-10 over HTTP: throughput', xlabel: 'concurrent clients', ylabel: 'requests / s', logx: true, series: sys.map((n) => ({ label: n, x: conc, y: conc.map((c) => res[n][c].rps) })) },

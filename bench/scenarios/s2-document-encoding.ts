@@ -53,6 +53,7 @@ export const scenario: Scenario = {
       }
       gemm.shift();
       const gemmRate = median(gemm);
+      const gemmBest = Math.max(...gemm);
       const rowsOut: (string | number)[][] = [];
       const aside: Record<string, number> = {};
       const python: Record<string, number> = {};
@@ -71,7 +72,8 @@ export const scenario: Scenario = {
         python[`tokens_per_s@b${b}`] = round(pt, 0);
         python[`gemm_fraction@b${b}`] = round(pg / gemmRate, 3);
         ratio[`tokens_per_s_vs_python@b${b}`] = round(at / pt, 2);
-        rowsOut.push([b, round(median(e.tokens) / b, 0), round(at, 0), round(pt, 0), `${round(at / pt, 2)}×`, round(ag, 1), `${round((100 * ag) / gemmRate, 1)}%`, `${round((100 * pg) / gemmRate, 1)}%`]);
+        aside[`gemm_fraction_of_best@b${b}`] = round(ag / gemmBest, 3);
+        rowsOut.push([b, round(median(e.tokens) / b, 0), round(at, 0), round(pt, 0), `${round(at / pt, 2)}×`, round(ag, 1), `${round((100 * ag) / gemmRate, 1)}%`, `${round((100 * ag) / gemmBest, 1)}%`, `${round((100 * pg) / gemmRate, 1)}%`]);
         log(`  b=${b}: aside ${at.toFixed(0)} tok/s, python ${pt.toFixed(0)} tok/s, aside ${((100 * ag) / gemmRate).toFixed(1)}% of GEMM`);
       }
       const bTarget = batches.includes(32) ? 32 : batches[batches.length - 1];
@@ -83,13 +85,13 @@ export const scenario: Scenario = {
         peer: `Python onnxruntime ${'+'} tokenizers on the same ONNX file; numpy fp32 GEMM (1024³) for the machine's rate`,
         target: '≥ 60% of the measured fp32 GEMM rate at batch 32',
         met: frac >= 0.6,
-        aside: { ...aside, gemm_gflops: round(gemmRate, 1) },
+        aside: { ...aside, gemm_gflops: round(gemmRate, 1), gemm_gflops_best: round(gemmBest, 1) },
         peers: { 'python-ort': python, 'numpy-gemm': { gflops: round(gemmRate, 1) } },
         ratio: headline,
         tables: [
           {
-            caption: `Median of ${rounds} interleaved rounds; ${docs.length} real SciFact documents, truncated at ${spec.maxLength} tokens, padded to the batch max; GEMM rate ${gemmRate.toFixed(1)} GFLOP/s (numpy, median over rounds)`,
-            table: { header: ['batch', 'tokens/doc', 'Aside tokens/s', 'Python tokens/s', 'Aside / Python', 'Aside GFLOP/s', 'Aside % of GEMM', 'Python % of GEMM'], rows: rowsOut },
+            caption: `Median of ${rounds} interleaved rounds; ${docs.length} real SciFact documents, truncated at ${spec.maxLength} tokens, padded to the batch max; GEMM rate ${gemmRate.toFixed(1)} GFLOP/s (numpy, median over rounds; best round ${gemmBest.toFixed(1)})`,
+            table: { header: ['batch', 'tokens/doc', 'Aside tokens/s', 'Python tokens/s', 'Aside / Python', 'Aside GFLOP/s', 'Aside % of GEMM (median)', 'Aside % of best GEMM', 'Python % of GEMM (median)'], rows: rowsOut },
           },
         ],
         plots: [

@@ -25,7 +25,7 @@ export const scenario: Scenario = {
   async run(s: Settings, log): Promise<Entry> {
     const t0 = Date.now();
     const n = s.tiny ? 10 : 100;
-    const rounds = s.tiny ? 1 : s.quick ? 3 : 5;
+    const rounds = s.tiny ? 1 : s.quick ? 2 : 4;
     const tasks = fs.mkdtempSync(path.join(s.tmp, 'rr-'));
     const dir = await makeTask(tasks, { id: 'rr', version: '1', role: 'reranker', seed: 7, size: 8 });
     const docs = documents(2000).map((d) => d.text);
