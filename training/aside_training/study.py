@@ -144,7 +144,7 @@ def main(argv=None):
         "`training/study.sh`; setup, module equations and budgets are in [training.md](training.md).",
         "",
     ]
-    sec_path = REPO / "docs" / "study-notes.md"
+    sec_path = REPO / "training" / "study_notes.md"
     for col in sorted({r["collection"] for r in rows}):
         split = next((r["split"] for r in rows if r["collection"] == col), "")
         for role in ("retriever", "reranker"):
