@@ -34,6 +34,9 @@ export async function openSession(modelPath: string, opts: SessionOptions): Prom
     graphOptimizationLevel: opts.graphOptimization,
     ...(opts.intraOpThreads > 0 ? { intraOpNumThreads: opts.intraOpThreads } : {}),
     interOpNumThreads: 1,
+    // A spinning intra-op pool burns the cores other workers need; measured 1.44x faster query
+    // batches with it off on 2-thread sessions (docs/performance.md). ASIDE_INTRA_OP_SPINNING=1 restores it.
+    ...(opts.intraOpThreads !== 1 && process.env.ASIDE_INTRA_OP_SPINNING !== '1' ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
   };
   if (opts.provider === 'cuda') {
     try {
