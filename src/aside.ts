@@ -85,7 +85,7 @@ export class Aside {
     if (!this.collection) throw new Error('no collection is configured');
     let p = this.corpora.get(task);
     if (!p) {
-      const fingerprint = { model: this.spec.id, modelSha256: this.spec.modelSha256 ?? '', task: task.id, taskVersion: task.version, maxLength: String(task.encoder.target.maxLength.document) };
+      const fingerprint = { model: this.spec.id, modelSha256: this.spec.modelSha256 ?? '', task: task.id, taskVersion: task.version, weightsSha256: task.weightsSha256 ?? '', maxLength: String(task.encoder.target.maxLength.document) };
       p = openCorpus(this.collection, documentEmbedder(task.encoder, fingerprint), { ef: this.config.ef });
       p.catch(() => this.corpora.delete(task));
       this.corpora.set(task, p);
@@ -103,7 +103,7 @@ export class Aside {
     const lease = this.registry.acquire(taskId, 'retriever');
     try {
       const t = lease.task;
-      const vectors = kind === 'query' && texts.length === 1 ? [await this.cache.get(t.id, t.version, texts[0], async () => (await t.encoder.embed(texts, 'query'))[0])] : await t.encoder.embed(texts, kind);
+      const vectors = kind === 'query' && texts.length === 1 ? [await this.cache.get(t.id, t.activation, texts[0], async () => (await t.encoder.embed(texts, 'query'))[0])] : await t.encoder.embed(texts, kind);
       return { task: t, vectors };
     } finally {
       lease.release();
@@ -116,7 +116,7 @@ export class Aside {
     try {
       const t = lease.task;
       const corpus = await this.corpusFor(t);
-      const vec = await this.cache.get(t.id, t.version, query, async () => (await t.encoder.embed([query], 'query'))[0]);
+      const vec = await this.cache.get(t.id, t.activation, query, async () => (await t.encoder.embed([query], 'query'))[0]);
       return { task: t, hits: corpus.index.search(vec, k, filter) };
     } finally {
       lease.release();

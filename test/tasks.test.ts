@@ -150,6 +150,17 @@ describe('task modules at request time', () => {
     expect((await embedAlpha()).version).toBe('zipped');
   });
 
+  it('never serves a cached query embedding of replaced weights, even under the same version string', async () => {
+    const q = { inputs: ['cache probe'], task: 'alpha', input_type: 'query' };
+    const first = await post(`${s.url}/v1/embed`, q);
+    expect((await post(`${s.url}/v1/embed`, q)).json).toEqual(first.json); // served from the cache
+    await makeTask(path.join(root, 'live', 'same'), { id: 'alpha', version: first.headers.get('x-aside-task-version')!, seed: 77 });
+    expect((await put(s, 'alpha', { path: 'same/alpha' })).status).toBe(200);
+    const after = await post(`${s.url}/v1/embed`, q);
+    expect(after.headers.get('x-aside-task-version')).toBe(first.headers.get('x-aside-task-version'));
+    expect(after.json).not.toEqual(first.json);
+  });
+
   it('hot-swaps a new version, then unloads the task', async () => {
     const before = await embedAlpha();
     await makeTask(path.join(root, 'live', 'v2'), { id: 'alpha', version: 'v2', seed: 2 });

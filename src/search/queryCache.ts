@@ -1,8 +1,9 @@
 import { LRUCache } from 'lru-cache';
 
 /**
- * Query embeddings keyed by (task id, task version, normalised query). The version in the key is what
- * makes a swap safe: a new version never finds the old version's vectors.
+ * Query embeddings keyed by (task id, task activation, normalised query). The activation (unique per
+ * load, even of the same version string) is what makes a swap safe: a new version never finds the
+ * old version's vectors.
  */
 export class QueryCache {
   private readonly lru: LRUCache<string, Float32Array> | undefined;
@@ -17,9 +18,9 @@ export class QueryCache {
     return q.normalize('NFC').trim().replace(/\s+/g, ' ');
   }
 
-  async get(task: string, version: string, query: string, compute: () => Promise<Float32Array>): Promise<Float32Array> {
+  async get(task: string, activation: string, query: string, compute: () => Promise<Float32Array>): Promise<Float32Array> {
     if (!this.lru) return compute();
-    const key = `${task}\u0000${version}\u0000${QueryCache.normalise(query)}`;
+    const key = `${task}\u0000${activation}\u0000${QueryCache.normalise(query)}`;
     const have = this.lru.get(key);
     this.onLookup?.(have !== undefined);
     if (have) {

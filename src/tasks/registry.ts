@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AsideError, notFound } from '../errors';
@@ -24,6 +25,10 @@ export interface TaskVersion {
   manifest?: Manifest;
   dir?: string;
   loadedAt: string;
+  /** Unique per activation (a re-load of the same version string gets a new one): keys caches. */
+  activation: string;
+  /** sha256 of the module weights: keys persisted indexes, so equal weights share an index. */
+  weightsSha256?: string;
   /** Requests currently running on this version. */
   inflight: number;
 }
@@ -66,7 +71,7 @@ export class TaskRegistry {
   }
 
   addBase(encoder: Encoder): void {
-    this.active.set(BASE_TASK, { id: BASE_TASK, version: this.backbone.spec.id, role: 'retriever', kind: 'backbone', encoder, loadedAt: new Date().toISOString(), inflight: 0 });
+    this.active.set(BASE_TASK, { id: BASE_TASK, version: this.backbone.spec.id, role: 'retriever', kind: 'backbone', encoder, loadedAt: new Date().toISOString(), activation: BASE_TASK, inflight: 0 });
     this.defaults.retriever ??= BASE_TASK;
   }
 
@@ -164,7 +169,8 @@ export class TaskRegistry {
       this.opts.limits,
       this.opts.stats?.(manifest.id),
     );
-    const next: TaskVersion = { id: manifest.id, version: manifest.version, role: manifest.role, kind: manifest.kind, encoder, manifest, dir, loadedAt: new Date().toISOString(), inflight: 0 };
+    const weightsSha256 = crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, manifest.weights))).digest('hex');
+    const next: TaskVersion = { id: manifest.id, version: manifest.version, role: manifest.role, kind: manifest.kind, encoder, manifest, dir, loadedAt: new Date().toISOString(), activation: moduleKey, weightsSha256, inflight: 0 };
     const previous = this.active.get(manifest.id);
     try {
       if (manifest.role === 'retriever' && manifest.pooling === 'none') throw new AsideError('validation', `retriever '${manifest.id}' needs pooling 'mean' or 'cls'`);
