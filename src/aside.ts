@@ -99,11 +99,16 @@ export class Aside {
     return p ? (await p.catch(() => undefined))?.index.size : undefined;
   }
 
+  /** One query's embedding by a task version, through the query cache. */
+  private queryVector(t: TaskVersion, query: string): Promise<Float32Array> {
+    return this.cache.get(t.id, t.activation, query, async () => (await t.encoder.embed([query], 'query'))[0]);
+  }
+
   async embed(texts: string[], kind: TextKind, taskId?: string): Promise<{ task: TaskVersion; vectors: Float32Array[] }> {
     const lease = this.registry.acquire(taskId, 'retriever');
     try {
       const t = lease.task;
-      const vectors = kind === 'query' && texts.length === 1 ? [await this.cache.get(t.id, t.activation, texts[0], async () => (await t.encoder.embed(texts, 'query'))[0])] : await t.encoder.embed(texts, kind);
+      const vectors = kind === 'query' && texts.length === 1 ? [await this.queryVector(t, texts[0])] : await t.encoder.embed(texts, kind);
       return { task: t, vectors };
     } finally {
       lease.release();
@@ -116,7 +121,7 @@ export class Aside {
     try {
       const t = lease.task;
       const corpus = await this.corpusFor(t);
-      const vec = await this.cache.get(t.id, t.activation, query, async () => (await t.encoder.embed([query], 'query'))[0]);
+      const vec = await this.queryVector(t, query);
       return { task: t, hits: corpus.index.search(vec, k, filter) };
     } finally {
       lease.release();

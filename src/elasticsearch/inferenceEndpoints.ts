@@ -26,7 +26,6 @@ export interface EndpointOptions {
 }
 
 const PLACEHOLDER_URL = 'http://aside:8080';
-const PLACEHOLDER_KEY = 'ASIDE_API_KEY';
 
 export const inferenceDir = (): string => path.join(REPO_ROOT, 'plugins', 'elasticsearch', 'inference');
 

@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AsideError, notFound } from '../errors';
@@ -146,7 +145,7 @@ export class TaskRegistry {
     }
     const graphKey = `graph:${manifest.graph.file}`;
     const info = await this.backend.loadGraph(graphKey, graphFile, this.opts.session);
-    const tensors = validateModule(manifest, dir, info, this.backbone.sha256);
+    const { tensors, weightsSha256 } = validateModule(manifest, dir, info, this.backbone.sha256);
     const moduleKey = `${manifest.id}@${manifest.version}#${++this.seq}`;
     await this.backend.loadModule(moduleKey, tensors);
     const spec = this.backbone.spec;
@@ -169,7 +168,6 @@ export class TaskRegistry {
       this.opts.limits,
       this.opts.stats?.(manifest.id),
     );
-    const weightsSha256 = crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, manifest.weights))).digest('hex');
     const next: TaskVersion = { id: manifest.id, version: manifest.version, role: manifest.role, kind: manifest.kind, encoder, manifest, dir, loadedAt: new Date().toISOString(), activation: moduleKey, weightsSha256, inflight: 0 };
     const previous = this.active.get(manifest.id);
     try {

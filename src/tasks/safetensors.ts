@@ -14,8 +14,7 @@ const MAX_HEADER = 16 * 1024 * 1024;
  * would hide a trainer bug. Every offset is checked against the file, so a truncated or corrupt file
  * is an error, never a tensor of garbage.
  */
-export function readSafetensors(file: string): Map<string, SafeTensor> {
-  const buf = fs.readFileSync(file);
+export function readSafetensors(file: string, buf: Buffer = fs.readFileSync(file)): Map<string, SafeTensor> {
   if (buf.length < 8) throw new Error(`${file}: too short to be safetensors`);
   const headerLen = Number(buf.readBigUInt64LE(0));
   if (headerLen <= 0 || headerLen > MAX_HEADER || 8 + headerLen > buf.length) throw new Error(`${file}: bad safetensors header length ${headerLen}`);

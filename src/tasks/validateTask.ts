@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AsideError } from '../errors';
@@ -36,7 +37,7 @@ export function readManifest(dir: string): Manifest {
  * Checks a task's weights against its manifest and the graph it will run on, completely, before
  * anything is activated: every module input fed, nothing extra, shapes and dtypes right, values finite.
  */
-export function validateModule(manifest: Manifest, dir: string, graph: GraphInfo, backboneSha256: string | undefined): Record<string, RawTensor> {
+export function validateModule(manifest: Manifest, dir: string, graph: GraphInfo, backboneSha256: string | undefined): { tensors: Record<string, RawTensor>; weightsSha256: string } {
   if (backboneSha256 && manifest.backbone.sha256 !== backboneSha256) {
     throw invalid(`task '${manifest.id}' was trained on backbone ${manifest.backbone.id} (sha256 ${manifest.backbone.sha256.slice(0, 12)}…), but this server runs sha256 ${backboneSha256.slice(0, 12)}…`);
   }
@@ -50,9 +51,10 @@ export function validateModule(manifest: Manifest, dir: string, graph: GraphInfo
   const weightsFile = path.join(dir, manifest.weights);
   if (path.dirname(path.resolve(weightsFile)) !== path.resolve(dir)) throw invalid(`weights must be a file in the task directory`);
   if (!fs.existsSync(weightsFile)) throw invalid(`weights file '${manifest.weights}' is missing`);
+  const bytes = fs.readFileSync(weightsFile);
   let file;
   try {
-    file = readSafetensors(weightsFile);
+    file = readSafetensors(weightsFile, bytes);
   } catch (e) {
     throw invalid(`weights file is unreadable: ${(e as Error).message}`);
   }
@@ -68,5 +70,5 @@ export function validateModule(manifest: Manifest, dir: string, graph: GraphInfo
     for (let i = 0; i < t.data.length; i++) if (!Number.isFinite(t.data[i])) throw invalid(`tensor '${name}' has a non-finite value at index ${i}`);
     out[name] = { dims: t.shape, data: t.data };
   }
-  return out;
+  return { tensors: out, weightsSha256: crypto.createHash('sha256').update(bytes).digest('hex') };
 }
