@@ -9,7 +9,7 @@ import { BatchLimits } from './inference/batchQueue';
 import { documentEmbedder, openCorpus, SearchableCorpus } from './index/corpusIndex';
 import { Hit } from './index/vectorIndex';
 import { resolveModel, ModelSpec } from './models/catalog';
-import { REPO_ROOT, shippedTasksDir } from './paths';
+import { REPO_ROOT, SHIPPED_DEFAULT_TASKS, shippedTasksDir } from './paths';
 import { QueryCache } from './search/queryCache';
 import { Metrics } from './http/metrics';
 import { Role, TaskRegistry, TaskVersion, BASE_TASK } from './tasks/registry';
@@ -74,6 +74,12 @@ export class Aside {
     if (tasksDir) {
       const { loaded, failed } = await registry.loadAll(tasksDir);
       log.info({ loaded, failed: failed.length }, 'tasks loaded');
+    }
+    try {
+      chooseDefaults(registry, config, tasksDir === 'models/tasks');
+    } catch (err) {
+      await app.close();
+      throw err;
     }
     metrics.tasksLoaded.set(registry.list().length);
     if (collection) await app.corpusFor(registry.get(registry.defaultId('retriever') ?? BASE_TASK));
@@ -155,3 +161,24 @@ async function createBackend(config: Config): Promise<InferenceBackend> {
 }
 
 export type { Role };
+
+/**
+ * Without a setting, the default retriever is the bare backbone (`base`) and the default re-ranker the
+ * first one loaded (directory order), or SHIPPED_DEFAULT_TASKS when the shipped directory is served.
+ * A default that is set but not loaded stops the start: serving another task silently would be a
+ * wrong answer.
+ */
+function chooseDefaults(registry: TaskRegistry, config: Config, shipped: boolean): void {
+  const wanted: [Role, string | undefined, string][] = [
+    ['retriever', config.defaultRetriever, SHIPPED_DEFAULT_TASKS.retriever],
+    ['reranker', config.defaultReranker, SHIPPED_DEFAULT_TASKS.reranker],
+  ];
+  for (const [role, set, shippedId] of wanted) {
+    if (set) {
+      if (!registry.knownIds().includes(set)) throw new Error(`default ${role} '${set}' is not loaded (loaded: ${registry.knownIds().join(', ')})`);
+      registry.setDefault(role, set);
+    } else if (shipped && registry.knownIds().includes(shippedId)) {
+      registry.setDefault(role, shippedId);
+    }
+  }
+}

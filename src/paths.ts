@@ -19,3 +19,8 @@ export const catalogPath = (): string => path.join(REPO_ROOT, 'models', 'catalog
 export const demoCollectionDir = (): string => path.join(REPO_ROOT, 'demo', 'scifact-mini');
 export const graphsDir = (): string => path.resolve(process.env.ASIDE_GRAPHS_DIR ?? path.join(asideHome(), 'graphs'));
 export const shippedTasksDir = (): string => path.join(REPO_ROOT, 'models', 'tasks');
+/**
+ * Defaults when the shipped directory is served: the bare backbone retrieves (general-purpose, and
+ * what the base parity tests pin), the SciFact re-ranker re-ranks (whatever else sorts first).
+ */
+export const SHIPPED_DEFAULT_TASKS = { retriever: 'base', reranker: 'scifact-iaa-l-reranker' } as const;

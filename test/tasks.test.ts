@@ -36,6 +36,20 @@ describe('task modules at request time', () => {
     expect(list.defaults).toEqual({ retriever: 'base', reranker: 'judge' });
   });
 
+  it('takes the default tasks from settings, and refuses to start on a default that is not loaded', async () => {
+    const other = await startServer({ tasksDir: path.join(root, 'live'), collection: undefined, defaultRetriever: 'alpha', workers: 0 });
+    try {
+      const list = (await (await fetch(`${other.url}/v1/tasks`)).json()) as any;
+      expect(list.defaults).toEqual({ retriever: 'alpha', reranker: 'judge' });
+      const r = await post(`${other.url}/v1/embed`, { inputs: ['x'] });
+      expect(r.headers.get('x-aside-task')).toBe('alpha');
+    } finally {
+      await other.close();
+    }
+    await expect(startServer({ tasksDir: path.join(root, 'live'), collection: undefined, defaultReranker: 'nope', workers: 0 })).rejects.toThrow(/default reranker 'nope' is not loaded/);
+    await expect(startServer({ tasksDir: path.join(root, 'live'), collection: undefined, defaultReranker: 'alpha', workers: 0 })).rejects.toThrow(/alpha' is a retriever, not a reranker/);
+  });
+
   it('answers with the task named per request, and says which version answered', async () => {
     const base = await post(`${s.url}/v1/embed`, { inputs: ['vitamin D and cancer risk'] });
     const alpha = await embedAlpha();

@@ -12,6 +12,6 @@ run $S --role retriever --kind full --seed 1
 for kind in iaa-m iaa-s prefix mam; do run $S --role retriever --kind "$kind" --seed 1; done
 for kind in iaa-l full lora; do run $S --role retriever --kind "$kind" --seed 2; done
 run $S --role reranker --kind lora --seed 1
-run --collection nfcorpus --profile study --role retriever --kind zero-shot --seed 1
-run --collection nfcorpus --profile study --role retriever --kind iaa-l --seed 1
-run --collection nfcorpus --profile study --role retriever --kind lora --seed 1
+for kind in iaa-l lora; do run $S --role retriever --kind "$kind" --budget 5 --seed 1; done
+N="--collection nfcorpus --profile study"
+for kind in zero-shot iaa-l lora; do run $N --role retriever --kind "$kind" --seed 1; done
