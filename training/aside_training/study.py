@@ -55,10 +55,11 @@ def steps_to_gain(curve, frac=0.95):
     return next(s for s, v in curve if v >= target - 1e-12)
 
 
-def table(rows: list[dict], role: str, collection: str, budget: str) -> list[str]:
+def table(rows: list[dict], role: str, collection: str, budget: str, profile: str = "study") -> list[str]:
     groups = defaultdict(list)
     for r in rows:
-        if r["role"] == role and r["collection"] == collection and (r["budget"] == budget or r["kind"] in ("zero-shot", "full")):
+        if r["role"] == role and r["collection"] == collection and (r["budget"] == budget or r["kind"] in ("zero-shot", "full")) \
+                and (r["profile"] == profile or r["kind"] == "zero-shot"):
             groups[r["kind"]].append(r)
     if not groups:
         return []
@@ -100,10 +101,10 @@ def plots(rows: list[dict]) -> list[str]:
 
     IMG.mkdir(parents=True, exist_ok=True)
     made = []
-    keyset = sorted({(r["collection"], r["role"], r["budget"]) for r in rows if r["kind"] != "zero-shot"})
-    for col, role, budget in keyset:
+    keyset = sorted({(r["collection"], r["role"], r["budget"], r["profile"]) for r in rows if r["kind"] != "zero-shot"})
+    for col, role, budget, profile in keyset:
         sel = [r for r in rows if r["collection"] == col and r["role"] == role and r["kind"] != "zero-shot"
-               and (r["budget"] == budget or r["kind"] == "full")]
+               and (r["budget"] == budget or r["kind"] == "full") and r["profile"] == profile]
         if budget != "0.5":
             sel = [r for r in sel if r["kind"] != "full"]
         if not sel:
@@ -124,9 +125,9 @@ def plots(rows: list[dict]) -> list[str]:
         ax[0].set_title("train loss (10-step running mean)"); ax[0].set_xlabel("step")
         ax[1].set_title("dev nDCG@10"); ax[1].set_xlabel("step")
         ax[1].legend(fontsize=7, ncol=2)
-        fig.suptitle(f"{col} {role}, budget ≈{budget}%")
+        fig.suptitle(f"{col} {role}, budget ≈{budget}%, {sel[0]['steps']} steps")
         fig.tight_layout()
-        name = f"study-{col}-{role}-b{budget}.png"
+        name = f"study-{col}-{role}-b{budget}" + ("" if profile == "study" else f"-{profile}") + ".png"
         fig.savefig(IMG / name, dpi=80)
         plt.close(fig)
         made.append(name)
@@ -148,10 +149,11 @@ def main(argv=None):
     for col in sorted({r["collection"] for r in rows}):
         split = next((r["split"] for r in rows if r["collection"] == col), "")
         for role in ("retriever", "reranker"):
-            for budget in ("0.5", "5"):
-                t = table(rows, role, col, budget)
-                if not t or (budget == "5" and not any(r["budget"] == "5" and r["role"] == role and r["collection"] == col for r in rows)):
+            for budget, profile in (("0.5", "study"), ("5", "study"), ("0.5", "long")):
+                if not any(r["budget"] == budget and r["profile"] == profile and r["role"] == role and r["collection"] == col
+                           and r["kind"] != "zero-shot" for r in rows):
                     continue
+                t = table(rows, role, col, budget, profile)
                 ev = next(r["eval"] for r in rows if r["collection"] == col and r["role"] == role)
                 if role == "retriever":
                     what = (f"dense retrieval over the full corpus, test split, queries {ev['eval_qlen']} / documents "
@@ -159,7 +161,8 @@ def main(argv=None):
                 else:
                     what = (f"re-ranking BM25 top-{ev['rr_depth']} for the first {ev['rr_test_queries']} test queries "
                             f"(pairs {ev['plen']} tokens); documents below rank {ev['rr_depth']} keep BM25 order")
-                lines += [f"## {col}: {role}, budget ≈{budget}%", "", f"{what}. Split: {split}.", ""] + t + [""]
+                steps = next(r["steps"] for r in rows if r["profile"] == profile and r["kind"] != "zero-shot")
+                lines += [f"## {col}: {role}, budget ≈{budget}%, {steps} training steps", "", f"{what}. Split: {split}.", ""] + t + [""]
     lines += ["Columns: *steps to 95%* = first logged step whose dev nDCG@10 reaches 95% of the run's final dev value",
               "(step 0 = the untrained module, i.e. the backbone; because the backbone already starts at ~90% of the final",
               "dev value this literal measure is coarse, so *steps to 95% of dev gain* = first step reaching",
