@@ -42,7 +42,8 @@ export default async function evalCommand(args: string[]): Promise<void> {
     if (!st.running || !st.url) throw new Error(`--candidates ${values.candidates} needs ASIDE_ES_URL or a local node (\`npm run es -- start\`)`);
     process.env.ASIDE_ES_URL = st.url;
   }
-  const app = await Aside.start(loadConfig({ model: values.model, workers: 0, tasksDir: values['tasks-dir'] }), { collection });
+  // The evaluated task is the default retriever, so the start builds its index and not the bare backbone's too.
+  const app = await Aside.start(loadConfig({ model: values.model, workers: 0, tasksDir: values['tasks-dir'], defaultRetriever: values.task }), { collection });
   try {
     const es = await elasticsearchSources(app);
     const pipeline = new SearchPipeline(app, es.lexical, es.vectors);
