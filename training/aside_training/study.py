@@ -146,7 +146,7 @@ def main(argv=None):
         "",
     ]
     sec_path = REPO / "training" / "study_notes.md"
-    for col in sorted({r["collection"] for r in rows}):
+    for col in sorted({r["collection"] for r in rows}, key=lambda c: (c != "scifact", c)):  # the core task first
         split = next((r["split"] for r in rows if r["collection"] == col), "")
         for role in ("retriever", "reranker"):
             for budget, profile in (("0.5", "study"), ("5", "study"), ("0.5", "long")):
