@@ -112,6 +112,10 @@ def plots(rows: list[dict]) -> list[str]:
         fig, ax = plt.subplots(1, 2, figsize=(12, 4.2))
         for r in sorted(sel, key=lambda r: (ORDER.index(r["kind"]) if r["kind"] in ORDER else 99, r["seed"])):
             lab = f"{r['kind']} s{r['seed']}"
+            # one colour per kind, one line style per seed: 12+ curves stay distinguishable
+            # (zero-shot, ORDER[0], is never plotted, so IAA-M, ORDER[10], may reuse colour 0)
+            style = dict(color=plt.get_cmap("tab10")(ORDER.index(r["kind"]) % 10 if r["kind"] in ORDER else 7),
+                         ls="-" if r["seed"] == 1 else "--")
             log = RUNS / r["run"] / "log.jsonl"
             if log.exists():
                 recs = [json.loads(x) for x in log.read_text().splitlines() if x.strip()]
@@ -119,9 +123,9 @@ def plots(rows: list[dict]) -> list[str]:
                 if ls:
                     # running mean over 10 steps for readability
                     sm = [sum(v for _, v in ls[max(0, i - 9): i + 1]) / len(ls[max(0, i - 9): i + 1]) for i in range(len(ls))]
-                    ax[0].plot([s for s, _ in ls], sm, lw=1, label=lab)
+                    ax[0].plot([s for s, _ in ls], sm, lw=1, label=lab, **style)
             c = r["dev_curve"]
-            ax[1].plot([s for s, _ in c], [v for _, v in c], marker="o", ms=3, lw=1, label=lab)
+            ax[1].plot([s for s, _ in c], [v for _, v in c], marker="o", ms=3, lw=1, label=lab, **style)
         ax[0].set_title("train loss (10-step running mean)"); ax[0].set_xlabel("step")
         ax[1].set_title("dev nDCG@10"); ax[1].set_xlabel("step")
         ax[1].legend(fontsize=7, ncol=2)
