@@ -15,6 +15,7 @@ run $S --role reranker --kind lora --seed 1
 for kind in iaa-l lora; do run $S --role retriever --kind "$kind" --budget 5 --seed 1; done
 N="--collection nfcorpus --profile study"
 for kind in zero-shot iaa-l lora; do run $N --role retriever --kind "$kind" --seed 1; done
+for kind in bitfit adapter prefix mam iaa-s iaa-m full; do run $S --role reranker --kind "$kind" --seed 1; done
 # 4x longer training (profile "long", 600 steps): does the PET gap to full fine-tuning close?
 L="--collection scifact --profile long"
 for kind in iaa-l lora full; do run $L --role retriever --kind "$kind" --seed 1; done
