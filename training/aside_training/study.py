@@ -154,8 +154,9 @@ def main(argv=None):
         split = next((r["split"] for r in rows if r["collection"] == col), "")
         for role in ("retriever", "reranker"):
             for budget, profile in (("0.5", "study"), ("5", "study"), ("0.5", "long")):
-                if not any(r["budget"] == budget and r["profile"] == profile and r["role"] == role and r["collection"] == col
-                           and r["kind"] != "zero-shot" for r in rows):
+                trained = [r for r in rows if r["budget"] == budget and r["profile"] == profile and r["role"] == role
+                           and r["collection"] == col and r["kind"] != "zero-shot"]
+                if not trained:
                     continue
                 t = table(rows, role, col, budget, profile)
                 ev = next(r["eval"] for r in rows if r["collection"] == col and r["role"] == role)
@@ -165,8 +166,7 @@ def main(argv=None):
                 else:
                     what = (f"re-ranking BM25 top-{ev['rr_depth']} for the first {ev['rr_test_queries']} test queries "
                             f"(pairs {ev['plen']} tokens); documents below rank {ev['rr_depth']} keep BM25 order")
-                steps = next(r["steps"] for r in rows if r["profile"] == profile and r["kind"] != "zero-shot")
-                lines += [f"## {col}: {role}, budget ≈{budget}%, {steps} training steps", "", f"{what}. Split: {split}.", ""] + t + [""]
+                lines += [f"## {col}: {role}, budget ≈{budget}%, {trained[0]['steps']} training steps", "", f"{what}. Split: {split}.", ""] + t + [""]
     lines += ["Columns: *steps to 95%* = first logged step whose dev nDCG@10 reaches 95% of the run's final dev value",
               "(step 0 = the untrained module, i.e. the backbone; because the backbone already starts at ~90% of the final",
               "dev value this literal measure is coarse, so *steps to 95% of dev gain* = first step reaching",
