@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { Config } from './config';
 import { Collection, Doc, loadCollection } from './data/beir';
+import { TitledText } from './text/documentText';
 import { InferenceBackend, InProcessBackend } from './inference/backend';
 import { Encoder, openBaseEncoder, TextKind } from './inference/encoder';
 import { defaultSessionOptions, SessionOptions } from './inference/session';
@@ -134,10 +135,12 @@ export class Aside {
     }
   }
 
-  async rerank(query: string, documents: string[], taskId?: string): Promise<{ task: TaskVersion; scores: number[] }> {
+  /** Raw re-ranker scores; titled documents are joined by the re-ranker's own text contract. */
+  async rerank(query: string, documents: (string | TitledText)[], taskId?: string): Promise<{ task: TaskVersion; scores: number[] }> {
     const lease = this.registry.acquire(taskId, 'reranker');
     try {
-      return { task: lease.task, scores: await lease.task.encoder.score(query, documents) };
+      const enc = lease.task.encoder;
+      return { task: lease.task, scores: await enc.score(query, documents.map((d) => (typeof d === 'string' ? d : enc.documentText(d)))) };
     } finally {
       lease.release();
     }

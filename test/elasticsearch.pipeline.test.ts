@@ -42,7 +42,7 @@ describe('search pipeline with a real Elasticsearch', () => {
     await probe.close();
     s = await startServer({ tasksDir: root }, sources);
     const base = s.app.registry.get('base');
-    await writeDenseVectors(es.client, INDEX, col.docs, (t) => base.encoder.embed(t, 'document'), { field: vectorFieldFor({ id: base.id, version: base.version }) });
+    await writeDenseVectors(es.client, INDEX, col.docs, (t) => base.encoder.embed(t, 'document'), { field: vectorFieldFor({ id: base.id, version: base.version }), text: (d) => base.encoder.documentText(d) });
   }, 240_000);
 
   afterAll(async () => {

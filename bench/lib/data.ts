@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { docText, loadCollection } from '../../src/data/beir';
+import { loadCollection } from '../../src/data/beir';
+import { BEIR_TEXT, joinDocument } from '../../src/text/documentText';
 import { demoCollectionDir, REPO_ROOT } from '../../src/paths';
 
 /** Full SciFact when the shared datasets are there, else the demo subset that ships with the repo. */
@@ -22,7 +23,7 @@ export function queries(limit = Infinity): string[] {
 
 /** Real document texts (title + text, as Aside indexes them), in file order. */
 export function documents(limit = Infinity): { id: string; text: string }[] {
-  return readJsonl(path.join(SCIFACT, 'corpus.jsonl'), limit).map((d) => ({ id: d._id, text: docText({ id: d._id, title: d.title, text: d.text }) }));
+  return readJsonl(path.join(SCIFACT, 'corpus.jsonl'), limit).map((d) => ({ id: d._id, text: joinDocument({ title: d.title, text: d.text }, BEIR_TEXT) }));
 }
 
 /**
@@ -40,5 +41,5 @@ export async function servedCollection(tmp: string, limit?: number): Promise<{ d
     fs.copyFileSync(path.join(src, 'qrels', 'test.tsv'), path.join(dir, 'qrels', 'test.tsv'));
   }
   const c = await loadCollection(dir);
-  return { dir, docs: c.docs.map((d) => ({ id: d.id, text: docText(d) })) };
+  return { dir, docs: c.docs.map((d) => ({ id: d.id, text: joinDocument(d, BEIR_TEXT) })) };
 }

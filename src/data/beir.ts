@@ -45,9 +45,6 @@ export function readQrels(file: string): Qrels {
   return qrels;
 }
 
-/** How a document is shown to an encoder: BEIR convention, title and text joined by a space. */
-export const docText = (d: Doc): string => (d.title ? `${d.title} ${d.text}` : d.text);
-
 /** Loads a BEIR-layout collection; queries are restricted to those judged in the split. */
 export async function loadCollection(dir: string, split = 'test'): Promise<Collection> {
   const abs = path.resolve(dir);

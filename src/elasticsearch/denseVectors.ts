@@ -1,5 +1,6 @@
 import { Client, estypes } from '@elastic/elasticsearch';
-import { Doc, docText } from '../data/beir';
+import { Doc } from '../data/beir';
+import { BEIR_TEXT, joinDocument } from '../text/documentText';
 import { AsideError } from '../errors';
 import { log } from '../log';
 import { progress } from '../util/progress';
@@ -53,7 +54,7 @@ export interface WriteVectorsOptions extends Omit<BulkOptions, 'label'> {
   indexOptions?: estypes.MappingDenseVectorIndexOptions;
   /** Documents embedded per embed() call (default 64). */
   embedBatch?: number;
-  /** How a document becomes text for embed() (default: BEIR's `title text`). */
+  /** How a document becomes text for embed(): the task's text contract (default: BEIR's `title text`). */
   text?: (d: Doc) => string;
 }
 
@@ -64,7 +65,7 @@ export interface WriteVectorsOptions extends Omit<BulkOptions, 'label'> {
 export async function writeDenseVectors(client: Client, index: string, docs: Doc[], embed: EmbedFn, opts: WriteVectorsOptions = {}): Promise<BulkResult & { field: string; dims: number }> {
   const field = opts.field ?? 'embedding';
   const step = opts.embedBatch ?? 64;
-  const toText = opts.text ?? docText;
+  const toText = opts.text ?? ((d: Doc) => joinDocument(d, BEIR_TEXT));
   const bar = progress(`vectors ${index}.${field}`, docs.length, 'docs');
   const t0 = Date.now();
   let dims = 0;

@@ -16,7 +16,7 @@ export async function writeTaskVectors(client: Client, collection: Collection, o
     try {
       const task = lease.task;
       const field = vectorFieldFor({ id: task.id, version: task.version });
-      const r = await writeDenseVectors(client, opts.index, collection.docs, (texts) => task.encoder.embed(texts, 'document'), { field });
+      const r = await writeDenseVectors(client, opts.index, collection.docs, (texts) => task.encoder.embed(texts, 'document'), { field, text: (d) => task.encoder.documentText(d) });
       return { index: opts.index, task: task.id, version: task.version, field: r.field, dims: r.dims, docs: r.written, retried: r.retried, ms: r.ms };
     } finally {
       lease.release();

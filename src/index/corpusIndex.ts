@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Collection, Doc, docText } from '../data/beir';
+import { Collection, Doc } from '../data/beir';
+import type { Encoder } from '../inference/encoder';
 import { indexesDir } from '../paths';
 import { progress } from '../util/progress';
 import { log } from '../log';
@@ -11,12 +12,16 @@ import { VectorIndex } from './vectorIndex';
 export interface DocumentEmbedder {
   /** Identifies what produced the vectors (model, task and version); part of the index's identity. */
   readonly fingerprint: Record<string, string>;
+  /** The document as the embedder was trained to see it (its text contract). */
+  text(doc: Doc): string;
   embed(texts: string[], kind: 'document'): Promise<Float32Array[]>;
 }
 
-/** The document embedder of an encoder, with the fingerprint that keys its index on disk. */
-export function documentEmbedder(encoder: { embed(texts: string[], kind: 'document'): Promise<Float32Array[]> }, fingerprint: Record<string, string>): DocumentEmbedder {
-  return { fingerprint, embed: (texts) => encoder.embed(texts, 'document') };
+type DocumentEncoder = Pick<Encoder, 'embed' | 'documentText' | 'target'>;
+
+/** The document embedder of an encoder, with the fingerprint (plus its text contract) that keys its index on disk. */
+export function documentEmbedder(encoder: DocumentEncoder, fingerprint: Record<string, string>): DocumentEmbedder {
+  return { fingerprint: { ...fingerprint, titleSeparator: encoder.target.text.titleSeparator }, text: (d) => encoder.documentText(d), embed: (texts) => encoder.embed(texts, 'document') };
 }
 
 /** A collection's documents plus their vector index. */
@@ -62,7 +67,7 @@ export async function openCorpus(collection: Collection, embedder: DocumentEmbed
   let index: VectorIndex | undefined;
   for (let s = 0; s < collection.docs.length; s += chunk) {
     const part = collection.docs.slice(s, s + chunk);
-    const vecs = await embedder.embed(part.map(docText), 'document');
+    const vecs = await embedder.embed(part.map((d) => embedder.text(d)), 'document');
     index ??= VectorIndex.create(collection.name, vecs[0].length, collection.docs.length, source, { ef: opts.ef });
     part.forEach((d, i) => index!.add(d.id, vecs[i]));
     bar.tick(part.length);

@@ -1,5 +1,6 @@
 import { ModelSpec, PoolingMode } from '../models/catalog';
 import { TextTokenizer, Encoded } from '../text/tokenizer';
+import { joinDocument, TextContract, TitledText, withPrefix } from '../text/documentText';
 import { BatchLimits, BatchQueue, BatchStats, DEFAULT_LIMITS } from './batchQueue';
 import { InferenceBackend, InProcessBackend } from './backend';
 import { defaultSessionOptions, Provider, SessionOptions } from './session';
@@ -21,6 +22,7 @@ export interface EncoderTarget {
   pooling: PoolingMode;
   normalize: boolean;
   prefixes: { query: string; document: string };
+  text: TextContract;
   maxLength: { query: number; document: number; pair: number };
 }
 
@@ -41,10 +43,14 @@ export class Encoder {
   private embedQueue: BatchQueue | undefined;
   private scoreQueue: BatchQueue | undefined;
 
+  /** A document as this task was trained to see it (the manifest's text contract). */
+  documentText(doc: TitledText): string {
+    return joinDocument(doc, this.target.text);
+  }
+
   tokenize(texts: string[], kind: TextKind): Encoded[] {
-    const prefix = this.target.prefixes[kind];
     const max = this.target.maxLength[kind];
-    return texts.map((t) => this.tokenizer.single(prefix + t, max));
+    return texts.map((t) => this.tokenizer.single(withPrefix(this.target.prefixes, kind, t), max));
   }
 
   private queueFor(output: 'embedding' | 'scores'): BatchQueue {
@@ -88,6 +94,7 @@ export async function openBaseEncoder(spec: ModelSpec, backend: InferenceBackend
     pooling: spec.pooling,
     normalize: spec.normalize,
     prefixes: spec.prefixes,
+    text: spec.text,
     maxLength: { query: spec.maxLength, document: spec.maxLength, pair: spec.maxLength },
   };
   const probe = await backend.run({ graph, batch: TextTokenizer.batch([tokenizer.single('probe', 8)]), output: { kind: 'embedding', pooling: spec.pooling, normalize: true } });

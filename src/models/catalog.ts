@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { catalogPath, modelsDir } from '../paths';
 import { AsideError, notFound } from '../errors';
+import { BEIR_TEXT, TextContract } from '../text/documentText';
 
 const FileSpec = z.object({ entry: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().positive() });
 const Pooling = z.enum(['mean', 'cls']);
@@ -18,6 +19,8 @@ export const CatalogEntry = z.object({
   normalize: z.boolean(),
   maxLength: z.number().int().positive(),
   prefixes: Prefixes,
+  // How documents are joined for this backbone when no task says otherwise (BEIR/MTEB: a space).
+  titleSeparator: z.string().default(' '),
 });
 export type CatalogEntry = z.infer<typeof CatalogEntry>;
 
@@ -37,6 +40,7 @@ export interface ModelSpec {
   normalize: boolean;
   maxLength: number;
   prefixes: { query: string; document: string };
+  text: TextContract;
 }
 
 let cached: Catalog | undefined;
@@ -68,6 +72,7 @@ function fromCatalog(entry: CatalogEntry): ModelSpec {
     normalize: entry.normalize,
     maxLength: entry.maxLength,
     prefixes: entry.prefixes,
+    text: { titleSeparator: entry.titleSeparator },
   };
   if (!fs.existsSync(spec.modelPath) || !fs.existsSync(spec.tokenizerPath)) {
     throw new AsideError('not_found', `model '${entry.id}' is not fetched yet: run \`npm run models:fetch -- ${entry.id}\``);
@@ -101,6 +106,7 @@ function fromDirectory(dir: string): ModelSpec {
     normalize: true,
     maxLength: typeof st?.max_seq_length === 'number' ? st.max_seq_length : 512,
     prefixes: { query: '', document: '' },
+    text: BEIR_TEXT,
     ...(overrides as Partial<ModelSpec>),
   };
 }

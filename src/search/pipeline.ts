@@ -1,6 +1,6 @@
 import { Aside } from '../aside';
 import { AsideError } from '../errors';
-import { docText } from '../data/beir';
+import { TitledText } from '../text/documentText';
 import { reciprocalRankFusion } from './fusion';
 import { SearchRequest } from '../http/schemas';
 import { log } from '../log';
@@ -103,8 +103,7 @@ export class SearchPipeline {
     let rerankInfo: SearchResponse['rerank'];
     if (req.rerank && hits.length) {
       const t = process.hrtime.bigint();
-      const texts = hits.map((h) => this.textOf(h));
-      const r = await this.app.rerank(req.query, texts, req.rerank.task);
+      const r = await this.app.rerank(req.query, hits.map((h) => this.documentOf(h)), req.rerank.task);
       rerankInfo = { task: r.task.id, task_version: r.task.version };
       hits = hits.map((h, i) => ({ ...h, score: r.scores[i], stage: 'rerank' as const })).sort((a, b) => b.score - a.score);
       timings.rerank = ms(t);
@@ -117,9 +116,8 @@ export class SearchPipeline {
     return { task: retriever.id || (req.task ?? ''), task_version: retriever.version, candidates, ...(rerankInfo ? { rerank: rerankInfo } : {}), ...(fellBack ? { fell_back: fellBack } : {}), hits, timings_ms: timings };
   }
 
-  private textOf(h: SearchHit): string {
-    const d = this.app.doc(h.id);
-    if (d) return docText(d);
-    return [h.title, h.text].filter(Boolean).join(' ');
+  /** The served collection's copy of a hit, else the title and text its source returned. */
+  private documentOf(h: SearchHit): TitledText {
+    return this.app.doc(h.id) ?? { title: h.title, text: h.text ?? '' };
   }
 }

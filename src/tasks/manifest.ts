@@ -19,6 +19,9 @@ export const Manifest = z.object({
     .object({ query: z.number().int().positive().optional(), document: z.number().int().positive().optional(), pair: z.number().int().positive().optional() })
     .default({}),
   prefixes: z.object({ query: z.string(), document: z.string() }).optional(),
+  // The text contract (src/text/documentText.ts): how training joined title and text. Required, so a
+  // task is never served with a different document text than it was trained on.
+  text: z.object({ titleSeparator: z.string().max(16) }, { error: 'text.titleSeparator is required: how training joined title and text' }),
   tensors: z.record(z.string(), TensorSpec),
   weights: z.string().default('module.safetensors'),
   training: z.record(z.string(), z.unknown()).optional(),

@@ -158,6 +158,7 @@ export class TaskRegistry {
         pooling: poolingOf(manifest),
         normalize: manifest.normalize,
         prefixes: manifest.prefixes ?? spec.prefixes,
+        text: manifest.text,
         maxLength: {
           query: manifest.maxLength.query ?? spec.maxLength,
           document: manifest.maxLength.document ?? spec.maxLength,

@@ -59,6 +59,7 @@ export async function makeTask(root: string, spec: TaskSpec): Promise<string> {
     budget: { r: spec.size ?? 4 },
     backbone: { id: 'all-MiniLM-L6-v2', sha256: catalogEntry('all-MiniLM-L6-v2').files.model.sha256 },
     graph: { file, signature: signatureOfGraph(info.inputs) },
+    text: { titleSeparator: '. ' },
     pooling: 'mean',
     normalize: true,
     maxLength: role === 'retriever' ? { query: 64, document: 256 } : { pair: 256 },

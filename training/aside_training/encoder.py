@@ -93,6 +93,14 @@ def encode(bb: Backbone, m: dict[str, torch.Tensor], input_ids, attention_mask, 
     return x
 
 
+def pool(last_hidden_state, attention_mask, mode: str = "mean", normalize=True):
+    """The contract's pooling: masked mean, or the first ([CLS]) token."""
+    if mode == "cls":
+        pooled = last_hidden_state[:, 0]
+        return F.normalize(pooled, dim=-1) if normalize else pooled
+    return mean_pool(last_hidden_state, attention_mask, normalize)
+
+
 def mean_pool(last_hidden_state, attention_mask, normalize=True):
     msk = attention_mask.unsqueeze(-1).to(last_hidden_state.dtype)
     pooled = (last_hidden_state * msk).sum(1) / msk.sum(1).clamp(min=1e-9)

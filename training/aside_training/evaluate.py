@@ -5,20 +5,24 @@ import torch
 
 from .backbone import Backbone
 from .data import Collection
-from .encoder import encode, mean_pool, rerank_scores
+from .encoder import encode, pool, rerank_scores
 from .metrics import mean, ndcg_at, recall_at
-from .text import encode_pairs, encode_texts
+from .paths import catalog_entry
+from .text import contract_for, encode_pairs, encode_texts
 
 
 @torch.no_grad()
-def embed(bb: Backbone, module: dict, texts: list[str], max_length: int, batch: int = 64) -> torch.Tensor:
+def embed(bb: Backbone, module: dict, texts: list[str], max_length: int, batch: int = 64, kind: str = "document") -> torch.Tensor:
+    """Embeds texts as the server does: the backbone's prefix for `kind`, its pooling and normalisation."""
+    c = contract_for(catalog_entry(bb.backbone_id))
+    texts = c.prefixed(kind, texts)
     out = []
     # sort by length to cut padding work, then restore order
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     for s in range(0, len(order), batch):
         idx = order[s: s + batch]
         b = encode_texts(bb.backbone_id, [texts[i] for i in idx], max_length)
-        out.append((idx, mean_pool(encode(bb, module, **b), b["attention_mask"])))
+        out.append((idx, pool(encode(bb, module, **b), b["attention_mask"], c.pooling, c.normalize)))
     res = torch.empty(len(texts), bb.cfg.hidden)
     for idx, e in out:
         res[idx] = e
@@ -31,7 +35,7 @@ def retrieval(bb, module, col: Collection, split: str, doc_ids: list[str], qlen:
     qrels = col.qrels[split]
     qids = query_ids or sorted(qrels)
     D = embed(bb, module, [col.corpus[d] for d in doc_ids], dlen)
-    Q = embed(bb, module, [col.queries[q] for q in qids], qlen)
+    Q = embed(bb, module, [col.queries[q] for q in qids], qlen, kind="query")
     S = Q @ D.T
     top = torch.topk(S, min(k, len(doc_ids)), dim=1).indices
     nd, rc = [], []

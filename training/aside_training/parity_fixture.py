@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from .backbone import load_backbone
-from .encoder import encode, mean_pool, rerank_scores
+from .encoder import encode, pool, rerank_scores
 from .task import load_task
 from .text import encode_pairs, encode_texts
 
@@ -44,7 +44,7 @@ def build(task_dir: Path) -> dict:
             for kind, texts, ml in (("query", QUERIES, m["maxLength"]["query"]), ("document", DOCS, m["maxLength"]["document"])):
                 texts = [pre.get(kind, "") + x for x in texts]
                 b = encode_texts(bb.backbone_id, texts, ml)
-                emb = mean_pool(encode(bb, t.tensors, **b), b["attention_mask"], normalize=m["normalize"])
+                emb = pool(encode(bb, t.tensors, **b), b["attention_mask"], m["pooling"], m["normalize"])
                 for j, x in enumerate(texts):
                     n = int(b["attention_mask"][j].sum())
                     items.append({"kind": kind, "text": x, "maxLength": ml,

@@ -15,6 +15,7 @@ from .backbone import load_backbone
 from .export_graph import signature_of_specs
 from .kinds import TensorSpec, count, tensor_specs
 from .paths import catalog_entry, graph_path, sha256_file
+from .text import contract_for
 
 FORMAT = "aside-task/1"
 
@@ -49,12 +50,9 @@ def build_manifest(*, task_id: str, version: str, role: str, kind: str, hp: dict
         "graph": {"file": f"{backbone_id}/{kind}-{role}.onnx", "signature": signature_of_specs(specs),
                   "inputs": ["input_ids", "attention_mask", "token_type_ids"],
                   "output": "last_hidden_state" if role == "retriever" else "scores"},
-        "pooling": entry["pooling"] if role == "retriever" else "none",
-        "normalize": bool(entry["normalize"]) if role == "retriever" else False,
-        "prefixes": entry.get("prefixes", {"query": "", "document": ""}),
+        **contract_for(entry).manifest_fields(role),
         "maxLength": max_length,
         "truncation": "longest_first",
-        "documentText": "title + '. ' + text (title omitted when empty)",
         "tensors": {k: {"shape": list(shapes[k]), "dtype": "float32"} for k in sorted(shapes)},
         "weights": "module.safetensors",
         "training": training,

@@ -1,5 +1,10 @@
-"""Tokenisation with the backbone's tokenizer.json (same file the Node server uses)."""
+"""Tokenisation with the backbone's tokenizer.json (same file the Node server uses), and the text
+contract: how a document becomes one text, which prefixes and pooling a backbone gets. Training writes
+the contract into every manifest (`text`, `prefixes`, `pooling`, `normalize`); the server reads it
+(src/text/documentText.ts). test/fixtures/text-contract.json pins both sides to the same answers."""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -55,8 +60,41 @@ def encode_pairs(backbone_id: str, pairs: list[tuple[str, str]], max_length: int
     return _pad(encs)
 
 
-def doc_text(doc: dict) -> str:
-    """How a BEIR document becomes one text: 'title. text' (title omitted when empty)."""
+# Training's choice since the first study: a sentence break between title and abstract.
+TITLE_SEPARATOR = ". "
+
+
+def doc_text(doc: dict, title_separator: str = TITLE_SEPARATOR) -> str:
+    """How a BEIR document becomes one text: title + separator + text, both stripped (title omitted when empty)."""
     title = (doc.get("title") or "").strip()
     text = (doc.get("text") or "").strip()
-    return f"{title}. {text}" if title else text
+    return f"{title}{title_separator}{text}" if title else text
+
+
+@dataclass(frozen=True)
+class TextContract:
+    """Everything between raw text and a vector that training and serving must agree on."""
+    title_separator: str
+    query_prefix: str
+    document_prefix: str
+    pooling: str  # "mean" | "cls"
+    normalize: bool
+
+    def prefixed(self, kind: str, texts: list[str]) -> list[str]:
+        p = self.query_prefix if kind == "query" else self.document_prefix
+        return [p + t for t in texts]
+
+    def manifest_fields(self, role: str) -> dict:
+        """The manifest's copy of the contract; re-rankers pool inside their graph ('none')."""
+        return {
+            "text": {"titleSeparator": self.title_separator},
+            "prefixes": {"query": self.query_prefix, "document": self.document_prefix},
+            "pooling": self.pooling if role == "retriever" else "none",
+            "normalize": self.normalize if role == "retriever" else False,
+        }
+
+
+def contract_for(entry: dict) -> TextContract:
+    """Training's contract for a catalog backbone: its own pooling, normalisation and prefixes."""
+    pre = entry.get("prefixes") or {}
+    return TextContract(TITLE_SEPARATOR, pre.get("query", ""), pre.get("document", ""), entry["pooling"], bool(entry["normalize"]))

@@ -23,12 +23,12 @@ import torch.nn.functional as F
 
 from .backbone import load_backbone
 from .data import bm25_candidates, load_collection
-from .encoder import encode, mean_pool, rerank_scores
+from .encoder import encode, pool, rerank_scores
 from .evaluate import rerank, retrieval
 from .kinds import KINDS, PRESETS, init_module, tensor_specs
-from .paths import RESULTS, RUNS
+from .paths import RESULTS, RUNS, catalog_entry
 from .task import build_manifest, save_task
-from .text import encode_pairs, encode_texts
+from .text import contract_for, encode_pairs, encode_texts
 
 PROFILES = {
     # seconds on 2 cores: CI
@@ -78,6 +78,7 @@ class Run:
         self.col = load_collection(a.collection)
         self.cands = bm25_candidates(self.col, 100)
         self.bb = load_backbone(a.backbone)
+        self.contract = contract_for(catalog_entry(a.backbone))
         self.hp = dict(PRESETS["smoke" if a.profile == "smoke" and a.budget == "0.5" else a.budget].get(a.kind, {})) if a.kind != "zero-shot" else {}
         self.train_q = sorted(self.col.qrels["train"])
         dev = sorted(self.col.qrels["dev"])
@@ -156,11 +157,12 @@ class Run:
             docs.append(rng.choice(sorted(self.col.qrels["train"][q])))
         for q in qs:
             docs.extend(self._negs(rng, q, self.p["negs"]))
-        bq = encode_texts(self.bb.backbone_id, [self.col.queries[q] for q in qs], self.p["qlen"])
-        bd = encode_texts(self.bb.backbone_id, [self.col.corpus[d] for d in docs], self.p["dlen"])
+        c = self.contract
+        bq = encode_texts(self.bb.backbone_id, c.prefixed("query", [self.col.queries[q] for q in qs]), self.p["qlen"])
+        bd = encode_texts(self.bb.backbone_id, c.prefixed("document", [self.col.corpus[d] for d in docs]), self.p["dlen"])
         m = self.m()
-        eq = mean_pool(encode(self.bb, m, **bq), bq["attention_mask"])
-        ed = mean_pool(encode(self.bb, m, **bd), bd["attention_mask"])
+        eq = pool(encode(self.bb, m, **bq), bq["attention_mask"], c.pooling, c.normalize)
+        ed = pool(encode(self.bb, m, **bd), bd["attention_mask"], c.pooling, c.normalize)
         logits = SCALE * eq @ ed.T
         # mask in-batch "negatives" that are in fact positives of that query
         for i, q in enumerate(qs):
