@@ -8,10 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AddressInfo } from 'node:net';
-import { Aside } from '../src/aside';
 import { loadConfig } from '../src/config';
 import { createHttpApp, listen } from '../src/http/server';
-import { SearchPipeline } from '../src/search/pipeline';
+import { compose } from '../src/compose';
 import { runSwapLoad } from '../src/loadtest/swapLoad';
 import { makeTask } from '../test/helpers/taskFactory';
 
@@ -20,8 +19,8 @@ async function main(): Promise<void> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'aside-loadtest-'));
   for (const v of ['v1', 'v2', 'v3']) await makeTask(path.join(root, v), { id: 'alpha', version: v, seed: v.charCodeAt(1) });
   const key = 'loadtest';
-  const app = await Aside.start(loadConfig({ port: 0, tasksDir: root, adminApiKey: key, workers: values.workers }));
-  const server = await listen(createHttpApp(app, new SearchPipeline(app)), '127.0.0.1', 0);
+  const { app, pipeline } = await compose(loadConfig({ port: 0, tasksDir: root, adminApiKey: key, workers: values.workers }));
+  const server = await listen(createHttpApp(app, pipeline), '127.0.0.1', 0);
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   try {
     const r = await runSwapLoad({ url, apiKey: key, task: 'alpha', versionPaths: ['v1/alpha', 'v2/alpha', 'v3/alpha'], clients: Number(values.clients), seconds: Number(values.seconds) });

@@ -2,10 +2,11 @@
 import fs from 'node:fs';
 
 const file = process.argv[2] ?? 'docs/search-eval.jsonl';
-const rows = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-const latest = new Map<string, any>();
+const rows = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row);
+type Row = { collection: string; candidates: string; task?: string; rerank?: string; window?: number; 'ndcg@10': number; 'recall@100': number; 'mrr@10': number; queries: number; seconds: number; at: string };
+const latest = new Map<string, Row>();
 for (const r of rows) latest.set([r.collection, r.candidates, r.task, r.rerank].join('|'), r);
-const label = (r: any) => `${r.candidates === 'elasticsearch' ? 'BM25 (Elasticsearch)' : r.candidates}${r.candidates !== 'elasticsearch' && r.task ? ` [${r.task}]` : ''}${r.rerank ? ` + re-rank top ${r.window} [${r.rerank}]` : ''}`;
+const label = (r: Row) => `${r.candidates === 'elasticsearch' ? 'BM25 (Elasticsearch)' : r.candidates}${r.candidates !== 'elasticsearch' && r.task ? ` [${r.task}]` : ''}${r.rerank ? ` + re-rank top ${r.window} [${r.rerank}]` : ''}`;
 const out = [
   '# Search pipeline results',
   '',

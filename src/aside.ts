@@ -7,19 +7,28 @@ import { InferenceBackend, InProcessBackend } from './inference/backend';
 import { Encoder, openBaseEncoder, TextKind } from './inference/encoder';
 import { defaultSessionOptions, SessionOptions } from './inference/session';
 import { BatchLimits } from './inference/batchQueue';
-import { documentEmbedder, openCorpus, SearchableCorpus } from './index/corpusIndex';
+import { SearchableCorpus } from './index/corpusIndex';
+import { TaskIndexes } from './index/taskIndexes';
 import { Hit } from './index/vectorIndex';
 import { resolveModel, ModelSpec } from './models/catalog';
 import { REPO_ROOT, SHIPPED_DEFAULT_TASKS, shippedTasksDir } from './paths';
-import { QueryCache } from './search/queryCache';
-import { Metrics } from './http/metrics';
+import { QueryCache } from './inference/queryCache';
+import { Metrics } from './observability/metrics';
 import { Role, TaskRegistry, TaskVersion, BASE_TASK } from './tasks/registry';
 import { log } from './log';
+import { AsideError } from './errors';
 
 async function sha256File(file: string): Promise<string> {
   const hash = crypto.createHash('sha256');
   for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest('hex');
+}
+
+export interface StartOptions {
+  backend?: InferenceBackend;
+  session?: SessionOptions;
+  /** An already loaded collection to serve (instead of config.collection). */
+  collection?: Collection;
 }
 
 /**
@@ -28,7 +37,6 @@ async function sha256File(file: string): Promise<string> {
  * so an evaluation measures exactly what the server serves.
  */
 export class Aside {
-  private readonly corpora = new Map<TaskVersion, Promise<SearchableCorpus>>();
   private readonly docsById: Map<string, Doc>;
 
   private constructor(
@@ -39,12 +47,12 @@ export class Aside {
     readonly base: Encoder,
     readonly metrics: Metrics,
     readonly cache: QueryCache,
-    readonly collection: Collection | undefined,
+    private readonly indexes: TaskIndexes | undefined,
   ) {
-    this.docsById = new Map((collection?.docs ?? []).map((d) => [d.id, d]));
+    this.docsById = new Map((indexes?.collection.docs ?? []).map((d) => [d.id, d]));
   }
 
-  static async start(config: Config, opts: { backend?: InferenceBackend; session?: SessionOptions; collection?: Collection } = {}): Promise<Aside> {
+  static async start(config: Config, opts: StartOptions = {}): Promise<Aside> {
     const spec = resolveModel(config.model);
     const session = opts.session ?? { ...defaultSessionOptions(), ...(config.threadsPerWorker > 0 ? { intraOpThreads: config.threadsPerWorker } : {}) };
     const backend = opts.backend ?? (await createBackend(config));
@@ -53,7 +61,7 @@ export class Aside {
     const base = await openBaseEncoder(spec, backend, session, limits, metrics.batchStats('base'));
     const sha256 = spec.modelSha256 ?? (await sha256File(spec.modelPath));
     const collection = opts.collection ?? (config.collection ? await loadCollection(config.collection) : undefined);
-    let app: Aside | undefined;
+    const indexes = collection ? new TaskIndexes(collection, spec, config.ef) : undefined;
     const registry = new TaskRegistry(backend, { spec, sha256, tokenizer: base.tokenizer, info: base.info }, {
       modelsRoot: config.tasksDir ?? REPO_ROOT,
       session,
@@ -64,13 +72,13 @@ export class Aside {
         // A retriever whose index is in use gets its new index before it goes live: no query of the
         // new version ever meets document vectors of the old one.
         beforeActivate: async (next, prev) => {
-          if (app && next.role === 'retriever' && prev && app.corpora.has(prev)) await app.corpusFor(next);
+          if (indexes && next.role === 'retriever' && prev && indexes.has(prev)) await indexes.of(next);
         },
-        onRetire: (old) => app?.corpora.delete(old),
+        onRetire: (old) => indexes?.retire(old),
       },
     });
     registry.addBase(base);
-    app = new Aside(config, spec, backend, registry, base, metrics, new QueryCache(config.cacheSize, config.cacheTtlMs, (hit) => metrics.cache.inc({ result: hit ? 'hit' : 'miss' })), collection);
+    const app = new Aside(config, spec, backend, registry, base, metrics, new QueryCache(config.cacheSize, config.cacheTtlMs, (hit) => metrics.cache.inc({ result: hit ? 'hit' : 'miss' })), indexes);
     const tasksDir = config.tasksDir ? '.' : fs.existsSync(shippedTasksDir()) ? 'models/tasks' : undefined;
     if (tasksDir) {
       const { loaded, failed } = await registry.loadAll(tasksDir);
@@ -89,21 +97,18 @@ export class Aside {
 
   /** The served collection's index as embedded by this task version (built on first use, then reused). */
   corpusFor(task: TaskVersion): Promise<SearchableCorpus> {
-    if (!this.collection) throw new Error('no collection is configured');
-    let p = this.corpora.get(task);
-    if (!p) {
-      const fingerprint = { model: this.spec.id, modelSha256: this.spec.modelSha256 ?? '', task: task.id, taskVersion: task.version, weightsSha256: task.weightsSha256 ?? '', maxLength: String(task.encoder.target.maxLength.document) };
-      p = openCorpus(this.collection, documentEmbedder(task.encoder, fingerprint), { ef: this.config.ef });
-      p.catch(() => this.corpora.delete(task));
-      this.corpora.set(task, p);
-    }
-    return p;
+    if (!this.indexes) throw noCollection();
+    return this.indexes.of(task);
   }
 
   /** Size of this task's index of the served collection, if it has been built. */
-  async indexSize(task: TaskVersion): Promise<number | undefined> {
-    const p = this.corpora.get(task);
-    return p ? (await p.catch(() => undefined))?.index.size : undefined;
+  indexSize(task: TaskVersion): Promise<number | undefined> {
+    return this.indexes?.size(task) ?? Promise.resolve(undefined);
+  }
+
+  /** The served collection, if any. */
+  get collection(): Collection | undefined {
+    return this.indexes?.collection;
   }
 
   /** One query's embedding by a task version, through the query cache. */
@@ -123,7 +128,7 @@ export class Aside {
   }
 
   async denseSearch(query: string, k: number, taskId?: string, filter?: (id: string) => boolean): Promise<{ task: TaskVersion; hits: Hit[] }> {
-    if (!this.collection) throw new Error('no collection is configured');
+    if (!this.collection) throw noCollection();
     const lease = this.registry.acquire(taskId, 'retriever');
     try {
       const t = lease.task;
@@ -185,3 +190,5 @@ function chooseDefaults(registry: TaskRegistry, config: Config, shipped: boolean
     }
   }
 }
+
+const noCollection = () => new AsideError('unavailable', 'no collection is served: start with --collection <BEIR dir> (or ASIDE_COLLECTION) for dense candidates');

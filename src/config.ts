@@ -1,58 +1,114 @@
 import { z } from 'zod';
 
-/** Server settings: environment variables (ASIDE_*) first, then command-line flags override them. */
-const Config = z.object({
-  host: z.string().default('127.0.0.1'),
-  port: z.coerce.number().int().min(0).max(65535).default(8080),
-  model: z.string().optional(),
-  collection: z.string().optional(),
-  tasksDir: z.string().optional(),
-  defaultRetriever: z.string().min(1).optional(),
-  defaultReranker: z.string().min(1).optional(),
-  adminApiKey: z.string().optional(),
-  workers: z.coerce.number().int().min(0).max(64).default(2),
-  threadsPerWorker: z.coerce.number().int().min(0).max(64).default(1),
-  maxBatch: z.coerce.number().int().min(1).default(32),
-  maxWaitMs: z.coerce.number().min(0).default(2),
-  maxBatchTokens: z.coerce.number().int().min(1).default(16384),
-  maxQueue: z.coerce.number().int().min(1).default(1024),
-  maxInputs: z.coerce.number().int().min(1).default(256),
-  maxRerankDocuments: z.coerce.number().int().min(1).default(1000),
-  maxTextChars: z.coerce.number().int().min(1).default(100_000),
-  cacheSize: z.coerce.number().int().min(0).default(10_000),
-  cacheTtlMs: z.coerce.number().int().min(0).default(10 * 60_000),
-  ef: z.coerce.number().int().min(1).default(200),
-});
-export type Config = z.infer<typeof Config>;
+/**
+ * Every setting of Aside in one table: its environment variable, its validation and its meaning.
+ * `loadConfig()` reads the ASIDE_* environment, lets command-line flags override it, and validates
+ * the whole; `setting()` reads one value where a whole config is not at hand (paths, logging, tools).
+ * Nothing else in src/ or tools/ reads an ASIDE_* variable; README's settings table is generated from
+ * this one (`npm run config:docs`) and a test checks it stays complete.
+ */
+type Group = 'server' | 'limits' | 'inference' | 'paths' | 'elasticsearch' | 'tools';
 
-const ENV: Record<keyof Config, string> = {
-  host: 'ASIDE_HOST',
-  port: 'ASIDE_PORT',
-  model: 'ASIDE_MODEL',
-  collection: 'ASIDE_COLLECTION',
-  tasksDir: 'ASIDE_TASKS_DIR',
-  defaultRetriever: 'ASIDE_DEFAULT_RETRIEVER',
-  defaultReranker: 'ASIDE_DEFAULT_RERANKER',
-  adminApiKey: 'ASIDE_ADMIN_API_KEY',
-  workers: 'ASIDE_WORKERS',
-  threadsPerWorker: 'ASIDE_THREADS_PER_WORKER',
-  maxBatch: 'ASIDE_MAX_BATCH',
-  maxWaitMs: 'ASIDE_MAX_WAIT_MS',
-  maxBatchTokens: 'ASIDE_MAX_BATCH_TOKENS',
-  maxQueue: 'ASIDE_MAX_QUEUE',
-  maxInputs: 'ASIDE_MAX_INPUTS',
-  maxRerankDocuments: 'ASIDE_MAX_RERANK_DOCUMENTS',
-  maxTextChars: 'ASIDE_MAX_TEXT_CHARS',
-  cacheSize: 'ASIDE_CACHE_SIZE',
-  cacheTtlMs: 'ASIDE_CACHE_TTL_MS',
-  ef: 'ASIDE_EF',
-};
+interface Setting<S extends z.ZodType = z.ZodType> {
+  env: string;
+  group: Group;
+  schema: S;
+  doc: string;
+}
 
-export function loadConfig(overrides: Partial<Record<keyof Config, unknown>> = {}): Config {
-  const raw: Record<string, unknown> = {};
-  for (const [key, env] of Object.entries(ENV)) if (process.env[env] !== undefined && process.env[env] !== '') raw[key] = process.env[env];
-  for (const [key, v] of Object.entries(overrides)) if (v !== undefined) raw[key] = v;
-  const parsed = Config.safeParse(raw);
-  if (!parsed.success) throw new Error(`invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return parsed.data;
+const int = (min = 0) => z.coerce.number().int().min(min);
+const flag = z.union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no'])]).transform((v) => v === true || v === '1' || v === 'true' || v === 'yes');
+const def = <S extends z.ZodType>(env: string, group: Group, schema: S, doc: string): Setting<S> => ({ env, group, schema, doc });
+
+export const SETTINGS = {
+  host: def('ASIDE_HOST', 'server', z.string().default('127.0.0.1'), 'address the HTTP server binds'),
+  port: def('ASIDE_PORT', 'server', int().max(65535).default(8080), 'HTTP port (0: any free port)'),
+  model: def('ASIDE_MODEL', 'server', z.string().optional(), 'backbone: a catalog id or a Hugging Face model directory (default: the catalog default)'),
+  collection: def('ASIDE_COLLECTION', 'server', z.string().optional(), 'BEIR collection directory served by `/v1/search` dense candidates'),
+  tasksDir: def('ASIDE_TASKS_DIR', 'server', z.string().optional(), 'models root: task directories to load and the only place `PUT /v1/tasks` may read (default: the shipped models/tasks)'),
+  defaultRetriever: def('ASIDE_DEFAULT_RETRIEVER', 'server', z.string().min(1).optional(), 'task used when a request names none (retrievers; must be loaded)'),
+  defaultReranker: def('ASIDE_DEFAULT_RERANKER', 'server', z.string().min(1).optional(), 'task used by `rerank: {}` and `/v1/rerank` without a task (must be loaded)'),
+  adminApiKey: def('ASIDE_ADMIN_API_KEY', 'server', z.string().min(1).optional(), 'enables the admin API (`PUT`/`DELETE /v1/tasks`); sent as `Authorization: Bearer <key>`'),
+  workers: def('ASIDE_WORKERS', 'inference', int().max(64).default(2), 'inference worker threads (0: run in the main thread)'),
+  threadsPerWorker: def('ASIDE_THREADS_PER_WORKER', 'inference', int().max(64).default(1), 'onnxruntime intra-op threads per worker (0: onnxruntime decides)'),
+  provider: def('ASIDE_PROVIDER', 'inference', z.enum(['cpu', 'cuda']).default('cpu'), 'execution provider; cuda falls back to cpu with a logged warning'),
+  intraOpThreads: def('ASIDE_INTRA_OP_THREADS', 'inference', int().max(64).default(0), 'intra-op threads of sessions made outside the worker pool (0: onnxruntime decides)'),
+  intraOpSpinning: def('ASIDE_INTRA_OP_SPINNING', 'inference', flag.default(false), 'let onnxruntime threads spin while idle (faster bursts, burns CPU)'),
+  graphOptimization: def('ASIDE_GRAPH_OPT', 'inference', z.enum(['disabled', 'basic', 'extended', 'all']).default('all'), 'onnxruntime graph optimisation level'),
+  maxBatch: def('ASIDE_MAX_BATCH', 'limits', int(1).default(32), 'rows per forward pass'),
+  maxWaitMs: def('ASIDE_MAX_WAIT_MS', 'limits', z.coerce.number().min(0).default(2), 'how long a batch waits to fill'),
+  maxBatchTokens: def('ASIDE_MAX_BATCH_TOKENS', 'limits', int(1).default(16384), 'padded tokens per forward pass'),
+  maxQueue: def('ASIDE_MAX_QUEUE', 'limits', int(1).default(1024), 'rows waiting per task before requests get 429'),
+  maxInputs: def('ASIDE_MAX_INPUTS', 'limits', int(1).default(256), 'texts per embed request'),
+  maxRerankDocuments: def('ASIDE_MAX_RERANK_DOCUMENTS', 'limits', int(1).default(1000), 'documents per re-rank request'),
+  maxTextChars: def('ASIDE_MAX_TEXT_CHARS', 'limits', int(1).default(100_000), 'characters per text'),
+  cacheSize: def('ASIDE_CACHE_SIZE', 'limits', int().default(10_000), 'query embeddings cached (0: off)'),
+  cacheTtlMs: def('ASIDE_CACHE_TTL_MS', 'limits', int().default(10 * 60_000), 'lifetime of a cached query embedding'),
+  ef: def('ASIDE_EF', 'limits', int(1).default(200), 'HNSW search breadth (ef)'),
+  home: def('ASIDE_HOME', 'paths', z.string().optional(), 'where downloads, graphs, indexes and results live (default: .aside in the repository)'),
+  modelsDir: def('ASIDE_MODELS_DIR', 'paths', z.string().optional(), 'fetched backbones (default: $ASIDE_HOME/models)'),
+  graphsDir: def('ASIDE_GRAPHS_DIR', 'paths', z.string().optional(), 'module graphs (default: $ASIDE_HOME/graphs)'),
+  logLevel: def('ASIDE_LOG_LEVEL', 'paths', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(), 'log level (default: info; warn under jest)'),
+  esUrl: def('ASIDE_ES_URL', 'elasticsearch', z.url().optional(), 'Elasticsearch URL; enables the elasticsearch, hybrid and elasticsearch-knn candidates'),
+  esApiKey: def('ASIDE_ES_API_KEY', 'elasticsearch', z.string().min(1).optional(), 'Elasticsearch API key (encoded form)'),
+  esUsername: def('ASIDE_ES_USERNAME', 'elasticsearch', z.string().min(1).optional(), 'basic-auth user (instead of an API key)'),
+  esPassword: def('ASIDE_ES_PASSWORD', 'elasticsearch', z.string().optional(), 'basic-auth password'),
+  esCaCert: def('ASIDE_ES_CA_CERT', 'elasticsearch', z.string().min(1).optional(), 'PEM CA certificate for https'),
+  esTlsInsecure: def('ASIDE_ES_TLS_INSECURE', 'elasticsearch', flag.default(false), 'skip TLS verification (development only)'),
+  esTimeoutMs: def('ASIDE_ES_TIMEOUT_MS', 'elasticsearch', int(1).default(10_000), 'per-request timeout'),
+  esMaxRetries: def('ASIDE_ES_MAX_RETRIES', 'elasticsearch', int().default(1), 'client retries on connection errors'),
+  esIndex: def('ASIDE_ES_INDEX', 'elasticsearch', z.string().min(1).optional(), 'index searched (default: aside-<collection>, as `npm run es -- index` writes)'),
+  esFields: def('ASIDE_ES_FIELDS', 'elasticsearch', z.string().min(1).optional(), 'comma-separated BM25 fields, boosts allowed (default: title,text)'),
+  esQueryTemplate: def('ASIDE_ES_QUERY_TEMPLATE', 'elasticsearch', z.string().min(1).optional(), 'query JSON with "{{query}}" replacing the default multi_match'),
+  esVersion: def('ASIDE_ES_VERSION', 'tools', z.string().optional(), '`npm run es`: Elasticsearch version of the local node (default 9.3.2)'),
+  esPort: def('ASIDE_ES_PORT', 'tools', int().max(65535).optional(), '`npm run es -- start`: HTTP port (default: a free one)'),
+  esHeap: def('ASIDE_ES_HEAP', 'tools', z.string().regex(/^\d+[kmg]$/i).optional(), '`npm run es`: JVM heap of the local node (default 512m)'),
+  esRunAs: def('ASIDE_ES_RUN_AS', 'tools', z.string().min(1).optional(), '`npm run es`: user the node runs as when started by root (default nobody)'),
+  esStartTimeoutMs: def('ASIDE_ES_START_TIMEOUT_MS', 'tools', int(1).optional(), '`npm run es`: how long to wait for the node (default 120000)'),
+  jvmDir: def('ASIDE_JVM_DIR', 'tools', z.string().optional(), 'where JDKs are looked for (default /usr/lib/jvm; ES_JAVA_HOME wins)'),
+  mvn: def('ASIDE_MVN', 'tools', z.string().optional(), 'Maven command used for downloads (default mvn)'),
+  registerApiKey: def('ASIDE_API_KEY', 'tools', z.string().optional(), '`npm run es -- register-inference`: the key Elasticsearch sends to Aside'),
+} satisfies Record<string, Setting>;
+
+export type SettingKey = keyof typeof SETTINGS;
+type Out<K extends SettingKey> = z.output<(typeof SETTINGS)[K]['schema']>;
+export type Config = { [K in SettingKey]: Out<K> };
+
+const issues = (e: z.ZodError, env: string) => e.issues.map((i) => `${env}${i.path.length ? '.' + i.path.join('.') : ''}: ${i.message}`).join('; ');
+
+function rawValue(key: SettingKey, env: NodeJS.ProcessEnv): string | undefined {
+  const v = env[SETTINGS[key].env];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/** One setting from the environment, validated (throws naming the variable when invalid). */
+export function setting<K extends SettingKey>(key: K, env: NodeJS.ProcessEnv = process.env): Out<K> {
+  const s = SETTINGS[key];
+  const r = s.schema.safeParse(rawValue(key, env));
+  if (!r.success) throw new Error(`invalid configuration: ${issues(r.error, s.env)}`);
+  return r.data as Out<K>;
+}
+
+/** The whole configuration: ASIDE_* variables, then the given overrides (command-line flags, tests). */
+export function loadConfig(overrides: Partial<Record<SettingKey, unknown>> = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const out: Record<string, unknown> = {};
+  const bad: string[] = [];
+  for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+    const raw = overrides[key] !== undefined ? overrides[key] : rawValue(key, env);
+    const r = SETTINGS[key].schema.safeParse(raw);
+    if (r.success) out[key] = r.data;
+    else bad.push(issues(r.error, SETTINGS[key].env));
+  }
+  if (bad.length) throw new Error(`invalid configuration: ${bad.join('; ')}`);
+  return out as Config;
+}
+
+/** README's settings table, grouped (printed by `npm run config:docs`). */
+export function settingsTable(): string {
+  const rows = (Object.entries(SETTINGS) as [SettingKey, Setting][]).map(([, s]) => {
+    const d = s.schema.safeParse(undefined);
+    const dflt = d.success && d.data !== undefined ? `\`${String(d.data)}\`` : '';
+    return `| \`${s.env}\` | ${s.group} | ${dflt} | ${s.doc} |`;
+  });
+  return ['| variable | group | default | meaning |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { setting } from './config';
 
 /** Repository root (works from src/ under tsx/ts-jest and from dist/src/ after a build). */
 export const REPO_ROOT = (() => {
@@ -10,14 +11,14 @@ export const REPO_ROOT = (() => {
 
 /** Everything Aside downloads or builds lives here, never in git. */
 export function asideHome(): string {
-  return path.resolve(process.env.ASIDE_HOME ?? path.join(REPO_ROOT, '.aside'));
+  return path.resolve(setting('home') ?? path.join(REPO_ROOT, '.aside'));
 }
 
-export const modelsDir = (): string => path.resolve(process.env.ASIDE_MODELS_DIR ?? path.join(asideHome(), 'models'));
+export const modelsDir = (): string => path.resolve(setting('modelsDir') ?? path.join(asideHome(), 'models'));
 export const indexesDir = (): string => path.join(asideHome(), 'indexes');
 export const catalogPath = (): string => path.join(REPO_ROOT, 'models', 'catalog.json');
 export const demoCollectionDir = (): string => path.join(REPO_ROOT, 'demo', 'scifact-mini');
-export const graphsDir = (): string => path.resolve(process.env.ASIDE_GRAPHS_DIR ?? path.join(asideHome(), 'graphs'));
+export const graphsDir = (): string => path.resolve(setting('graphsDir') ?? path.join(asideHome(), 'graphs'));
 export const shippedTasksDir = (): string => path.join(REPO_ROOT, 'models', 'tasks');
 /**
  * Defaults when the shipped directory is served: the bare backbone retrieves (general-purpose, and

@@ -8,11 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadCollection } from '../src/data/beir';
 import { demoCollectionDir } from '../src/paths';
-import { indexCollection } from '../src/elasticsearch/corpusIndexer';
-import { writeDenseVectors, vectorFieldFor } from '../src/elasticsearch/denseVectors';
-import { elasticsearchSources } from '../src/search/elasticsearchSources';
+import { indexCollection } from '../tools/elasticsearch/corpusIndexer';
+import { writeDenseVectors } from '../tools/elasticsearch/denseVectors';
+import { vectorFieldFor } from '../src/search/sources/elasticsearch/knnCandidates';
 import { startEsNode, EsTestNode } from './helpers/esNode';
 import { startServer, post, TestServer } from './helpers/server';
+import { joinDocument } from '../src/text/documentText';
 import { makeTask } from './helpers/taskFactory';
 
 const INDEX = 'aside-pipeline-test';
@@ -35,12 +36,8 @@ describe('search pipeline with a real Elasticsearch', () => {
     qrels = col.qrels;
     query = col.queries[0];
     relevant = [...col.qrels.get(query.id)!.keys()][0];
-    // The server builds its Elasticsearch sources exactly as `serve` does, from ASIDE_ES_* variables.
-    const env = { ASIDE_ES_URL: es.url, ASIDE_ES_INDEX: INDEX, ASIDE_ES_TIMEOUT_MS: '3000', ASIDE_ES_MAX_RETRIES: '0' };
-    const probe = await startServer({ tasksDir: root });
-    const sources = await elasticsearchSources(probe.app, env);
-    await probe.close();
-    s = await startServer({ tasksDir: root }, sources);
+    // The server builds its Elasticsearch sources exactly as `serve` does, from the ASIDE_ES_* settings.
+    s = await startServer({ tasksDir: root, esUrl: es.url, esIndex: INDEX, esTimeoutMs: 3000, esMaxRetries: 0 });
     const base = s.app.registry.get('base');
     await writeDenseVectors(es.client, INDEX, col.docs, (t) => base.encoder.embed(t, 'document'), { field: vectorFieldFor({ id: base.id, version: base.version }), text: (d) => base.encoder.documentText(d) });
   }, 240_000);
@@ -82,9 +79,10 @@ describe('search pipeline with a real Elasticsearch', () => {
     const scores = r.json.hits.map((h: any) => h.score);
     expect([...scores].sort((a: number, b: number) => b - a)).toEqual(scores);
     expect(r.json.hits.every((h: any) => h.stage === 'rerank')).toBe(true);
-    // The scores are the re-ranker's: the same pairs through /v1/rerank give the same numbers.
+    // The scores are the re-ranker's: the same pairs, joined by the task's text contract ('. ', as
+    // its manifest says), through /v1/rerank give the same numbers.
     const doc = s.app.doc(r.json.hits[0].id)!;
-    const direct = await post(`${s.url}/v1/rerank`, { query: query.text, documents: [`${doc.title} ${doc.text}`], task: 'judge' });
+    const direct = await post(`${s.url}/v1/rerank`, { query: query.text, documents: [joinDocument(doc, { titleSeparator: '. ' })], task: 'judge' });
     expect(direct.json[0].relevance_score).toBeCloseTo(r.json.hits[0].score, 4);
   });
 

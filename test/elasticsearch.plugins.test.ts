@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../src/paths';
-import { endpointBodies } from '../src/elasticsearch/inferenceEndpoints';
+import { endpointBodies } from '../tools/elasticsearch/inferenceEndpoints';
 
 const dir = path.join(REPO_ROOT, 'plugins', 'elasticsearch');
 const jsonFiles = (d: string): string[] => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? jsonFiles(path.join(d, e.name)) : e.name.endsWith('.json') ? [path.join(d, e.name)] : []));

@@ -15,10 +15,14 @@ import { AsideError } from '../src/errors';
 import { resolveModel } from '../src/models/catalog';
 import { Encoder, openBaseEncoder } from '../src/inference/encoder';
 import { InProcessBackend } from '../src/inference/backend';
-import { indexCollection } from '../src/elasticsearch/corpusIndexer';
-import { ElasticsearchCandidates } from '../src/elasticsearch/bm25Candidates';
-import { ElasticsearchKnn, ensureVectorField, vectorFieldFor, writeDenseVectors } from '../src/elasticsearch/denseVectors';
-import { esConfigFromEnv, clientOptions } from '../src/elasticsearch/config';
+import { indexCollection } from '../tools/elasticsearch/corpusIndexer';
+import { ElasticsearchCandidates } from '../src/search/sources/elasticsearch/bm25Candidates';
+import { ensureVectorField, writeDenseVectors } from '../tools/elasticsearch/denseVectors';
+import { ElasticsearchKnn, vectorFieldFor } from '../src/search/sources/elasticsearch/knnCandidates';
+import { esConfigOf, clientOptions } from '../src/search/sources/elasticsearch/client';
+import { loadConfig } from '../src/config';
+
+const esConfigFromEnv = (env: NodeJS.ProcessEnv) => esConfigOf(loadConfig({}, env));
 import { startEsNode, EsTestNode } from './helpers/esNode';
 
 const COLLECTION = process.env.ASIDE_ES_TEST_COLLECTION ?? demoCollectionDir();

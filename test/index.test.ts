@@ -41,6 +41,7 @@ describe('HNSW index on real embeddings', () => {
       let embedded = 0;
       const embedder = {
         fingerprint: { model: 'all-MiniLM-L6-v2', test: 'index' },
+        text: (d: { title: string; text: string }) => encoder.documentText(d),
         embed: async (t: string[]) => {
           embedded += t.length;
           return encoder.embed(t, 'document');

@@ -16,8 +16,6 @@ import { makeTask } from '../../test/helpers/taskFactory';
 import { interleave, median, p99, round, timeMs } from '../lib/stats';
 import { Entry, Scenario, Settings } from '../lib/types';
 
-const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
-
 function probe(tasksDir: string, copies = 0, files: string[] = []): { rss_mb: number; tasks: number } {
   const out = execFileSync(process.execPath, ['--expose-gc', ...tsxLoader(), path.join(REPO_ROOT, 'bench', 'lib', 'memProbe.ts'), tasksDir, String(copies), ...files], { cwd: REPO_ROOT, env: { ...process.env, ASIDE_LOG_LEVEL: 'warn' }, timeout: 300_000, stdio: ['ignore', 'pipe', 'inherit'] });
   return JSON.parse(out.toString().trim().split('\n').pop()!);

@@ -2,15 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadCollection } from '../data/beir';
-import { Aside } from '../aside';
 import { loadConfig } from '../config';
-import { SearchPipeline } from '../search/pipeline';
-import { SearchRequest } from '../http/schemas';
-import { elasticsearchSources } from '../search/elasticsearchSources';
+import { searchQuery } from '../search/query';
+import { compose } from '../compose';
 import { score, Run } from '../eval/metrics';
 import { asideHome } from '../paths';
 import { progress } from '../util/progress';
-import { managedNodeStatus } from '../elasticsearch/localNode';
+import { localNodeUrl } from '../search/sources/elasticsearch/localNodeUrl';
 
 /**
  * `eval --collection DIR [--model ID] [--task ID] [--candidates dense|elasticsearch|hybrid|elasticsearch-knn]
@@ -36,27 +34,18 @@ export default async function evalCommand(args: string[]): Promise<void> {
   });
   if (!values.collection) throw new Error('--collection <BEIR dir> is required');
   const collection = await loadCollection(values.collection, values.split);
-  if (values.candidates !== 'dense' && !process.env.ASIDE_ES_URL) {
+  let config = loadConfig({ model: values.model, workers: 0, tasksDir: values['tasks-dir'], defaultRetriever: values.task });
+  if (values.candidates !== 'dense' && !config.esUrl) {
     // Without ASIDE_ES_URL, Elasticsearch modes use the local node of `npm run es -- start`.
-    const st = await managedNodeStatus();
-    if (!st.running || !st.url) throw new Error(`--candidates ${values.candidates} needs ASIDE_ES_URL or a local node (\`npm run es -- start\`)`);
-    process.env.ASIDE_ES_URL = st.url;
+    const url = localNodeUrl();
+    if (!url) throw new Error(`--candidates ${values.candidates} needs ASIDE_ES_URL or a local node (\`npm run es -- start\`)`);
+    config = { ...config, esUrl: url };
   }
   // The evaluated task is the default retriever, so the start builds its index and not the bare backbone's too.
-  const app = await Aside.start(loadConfig({ model: values.model, workers: 0, tasksDir: values['tasks-dir'], defaultRetriever: values.task }), { collection });
+  const { app, pipeline } = await compose(config, { collection });
   try {
-    const es = await elasticsearchSources(app);
-    const pipeline = new SearchPipeline(app, es.lexical, es.vectors);
     const window = Number(values.window);
-    const base = SearchRequest.parse({
-      query: 'x',
-      k: 100,
-      task: values.task,
-      candidates: values.candidates,
-      window,
-      rerank: values.rerank ? { task: values.rerank } : false,
-      include_text: false,
-    });
+    const base = searchQuery({ query: 'x', k: 100, task: values.task, candidates: values.candidates, window, rerank: values.rerank ? { task: values.rerank } : false, include_text: false });
     // Build (or load) the retriever's index before the clock starts: a task's first search would build it.
     if (values.candidates === 'dense' || values.candidates === 'hybrid') await app.corpusFor(app.registry.get(values.task ?? app.registry.defaultId('retriever')!));
     const run: Run = new Map();

@@ -1,12 +1,10 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
-import { Aside } from '../aside';
 import { createHttpApp, listen } from '../http/server';
-import { SearchPipeline } from '../search/pipeline';
 import { demoCollectionDir } from '../paths';
 import { fetchModels } from '../models/fetch';
 import { loadCatalog } from '../models/catalog';
-import { elasticsearchSources } from '../search/elasticsearchSources';
+import { compose } from '../compose';
 import { log } from '../log';
 
 /** `serve`: run the HTTP server. `start`: the embedded default — fetch the model, index the demo collection, serve. */
@@ -27,18 +25,19 @@ export function serveCommand(embeddedDefault: boolean) {
       port: values.port,
       host: values.host,
       model: values.model,
-      collection: values.collection ?? (embeddedDefault && !process.env.ASIDE_COLLECTION ? demoCollectionDir() : undefined),
+      collection: values.collection,
       tasksDir: values['tasks-dir'],
       workers: values.workers,
     });
+    // The embedded default serves the demo collection unless one is configured.
+    if (embeddedDefault) config.collection ??= demoCollectionDir();
     if (embeddedDefault) {
       const id = config.model ?? loadCatalog().default;
       if (!id.includes('/')) await fetchModels([id]);
     }
-    const app = await Aside.start(config);
-    const es = await elasticsearchSources(app);
-    const server = await listen(createHttpApp(app, new SearchPipeline(app, es.lexical, es.vectors)), config.host, config.port);
-    log.info({ model: app.spec.id, provider: app.base.info.provider, backend: app.backend.name, tasks: app.registry.knownIds(), collection: app.collection?.name, elasticsearch: es.url ?? 'not configured' }, 'aside ready');
+    const { app, pipeline, elasticsearch } = await compose(config);
+    const server = await listen(createHttpApp(app, pipeline), config.host, config.port);
+    log.info({ model: app.spec.id, provider: app.base.info.provider, backend: app.backend.name, tasks: app.registry.knownIds(), collection: app.collection?.name, elasticsearch: elasticsearch ?? 'not configured' }, 'aside ready');
     const stop = async () => {
       log.info('shutting down');
       server.close();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SEARCH_DEFAULTS, SearchQuery } from '../search/query';
 
 /** Every request body Aside accepts, and nothing else (responses are built in the routes). */
 const text = z.string().min(1, 'texts must not be empty');
@@ -24,18 +25,19 @@ export const OpenAIEmbeddingsRequest = z.object({
   user: z.string().optional(),
 });
 
+// Candidate source names are checked against the registered sources (400 with the known names).
 export const SearchRequest = z.object({
   query: text,
-  k: z.number().int().min(1).max(1000).default(10),
+  k: z.number().int().min(1).max(1000).default(SEARCH_DEFAULTS.k),
   task: taskId,
-  candidates: z.enum(['dense', 'elasticsearch', 'hybrid', 'elasticsearch-knn']).default('dense'),
-  window: z.number().int().min(1).max(1000).default(100),
-  rerank: z.union([z.literal(false), z.object({ task: taskId })]).default(false),
-  fallback: z.boolean().default(false),
+  candidates: z.string().min(1).max(64).default(SEARCH_DEFAULTS.candidates),
+  window: z.number().int().min(1).max(1000).default(SEARCH_DEFAULTS.window),
+  rerank: z.union([z.literal(false), z.object({ task: taskId })]).default(SEARCH_DEFAULTS.rerank),
+  fallback: z.boolean().default(SEARCH_DEFAULTS.fallback),
   filter: z.object({ ids: z.array(z.string()).optional() }).optional(),
-  rrf_k: z.number().int().min(1).max(10_000).default(60),
-  include_text: z.boolean().default(true),
-});
+  rrf_k: z.number().int().min(1).max(10_000).default(SEARCH_DEFAULTS.rrf_k),
+  include_text: z.boolean().default(SEARCH_DEFAULTS.include_text),
+}) satisfies z.ZodType<SearchQuery>;
 
 const rerankDoc = z.union([z.string(), z.object({ id: z.string().optional(), text: z.string() })]);
 export const RerankRequest = z

@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { log } from '../log';
+import { setting } from '../config';
 
 export type Provider = 'cpu' | 'cuda';
 
@@ -11,13 +12,7 @@ export interface SessionOptions {
 }
 
 export function defaultSessionOptions(): SessionOptions {
-  const provider = (process.env.ASIDE_PROVIDER ?? 'cpu') as Provider;
-  if (provider !== 'cpu' && provider !== 'cuda') throw new Error(`ASIDE_PROVIDER must be cpu or cuda, got '${provider}'`);
-  return {
-    provider,
-    intraOpThreads: Number(process.env.ASIDE_INTRA_OP_THREADS ?? 0),
-    graphOptimization: (process.env.ASIDE_GRAPH_OPT as SessionOptions['graphOptimization']) ?? 'all',
-  };
+  return { provider: setting('provider'), intraOpThreads: setting('intraOpThreads'), graphOptimization: setting('graphOptimization') };
 }
 
 export interface OpenedSession {
@@ -36,7 +31,7 @@ export async function openSession(modelPath: string, opts: SessionOptions): Prom
     interOpNumThreads: 1,
     // A spinning intra-op pool burns the cores other workers need; measured 1.44x faster query
     // batches with it off on 2-thread sessions (docs/performance.md). ASIDE_INTRA_OP_SPINNING=1 restores it.
-    ...(opts.intraOpThreads !== 1 && process.env.ASIDE_INTRA_OP_SPINNING !== '1' ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
+    ...(opts.intraOpThreads !== 1 && !setting('intraOpSpinning') ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
   };
   if (opts.provider === 'cuda') {
     try {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { AsideError } from '../errors';
+import { setting } from '../config';
 
 /**
  * `mvn dependency:copy` of one artifact into `outDir`, through the user's Maven setup (mirrors,
@@ -10,7 +11,7 @@ import { AsideError } from '../errors';
  */
 export function mavenCopy(coords: string, packaging: 'jar' | 'zip', outDir: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const mvn = process.env.ASIDE_MVN ?? 'mvn';
+    const mvn = setting('mvn') ?? 'mvn';
     const args = ['-B', 'dependency:copy', `-Dartifact=${coords}:${packaging}`, `-DoutputDirectory=${outDir}`, '-Dmdep.useBaseVersion=true'];
     const child = spawn(mvn, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let tail = '';

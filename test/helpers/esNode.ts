@@ -1,6 +1,6 @@
 import { Client } from '@elastic/elasticsearch';
-import { LocalNode, LocalNodeOptions, startLocalNode } from '../../src/elasticsearch/localNode';
-import { createEsClient } from '../../src/elasticsearch/config';
+import { LocalNode, LocalNodeOptions, startLocalNode } from '../../tools/elasticsearch/localNode';
+import { createEsClient } from '../../src/search/sources/elasticsearch/client';
 
 /**
  * A real single-node Elasticsearch for one test file: fresh temp data dir, free port on 127.0.0.1,

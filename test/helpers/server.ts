@@ -3,7 +3,8 @@ import { AddressInfo } from 'node:net';
 import { Aside } from '../../src/aside';
 import { Config, loadConfig } from '../../src/config';
 import { createHttpApp, listen } from '../../src/http/server';
-import { LexicalCandidates, SearchPipeline, VectorCandidates } from '../../src/search/pipeline';
+import { LexicalCandidates, VectorCandidates } from '../../src/search/sources/externalSources';
+import { compose } from '../../src/compose';
 import { demoCollectionDir } from '../../src/paths';
 
 export interface TestServer {
@@ -14,10 +15,11 @@ export interface TestServer {
 }
 
 /** A real Aside on a real socket (port 0), with the real default model and the demo collection. */
-export async function startServer(overrides: Partial<Record<keyof Config, unknown>> = {}, sources: { lexical?: LexicalCandidates; vectors?: VectorCandidates } = {}): Promise<TestServer> {
+/** Candidate backends come from the configuration (ASIDE_ES_* / overrides) unless `external` is given. */
+export async function startServer(overrides: Partial<Record<keyof Config, unknown>> = {}, external?: { lexical?: LexicalCandidates; vectors?: VectorCandidates }): Promise<TestServer> {
   const config = loadConfig({ port: 0, collection: demoCollectionDir(), workers: 1, ...overrides });
-  const app = await Aside.start(config);
-  const server = await listen(createHttpApp(app, new SearchPipeline(app, sources.lexical, sources.vectors)), '127.0.0.1', 0);
+  const { app, pipeline } = await compose(config, { external });
+  const server = await listen(createHttpApp(app, pipeline), '127.0.0.1', 0);
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     app,

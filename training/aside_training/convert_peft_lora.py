@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 from .backbone import LINEARS, load_backbone
-from .kinds import lora_targets, tensor_specs
+from .kinds import tensor_specs
 from .paths import catalog_entry
 from .task import build_manifest, save_task
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .backbone import LINEARS, BertConfig, Backbone
+from .backbone import LINEARS, Backbone, BertConfig
 
 KINDS = ["bitfit", "adapter", "lora", "lora-all", "prefix", "mam", "iaa-s", "iaa-l", "iaa-m"]
 TRAIN_ONLY_KINDS = ["full"]  # full fine-tuning: the reference, not exportable as a module

@@ -16,7 +16,6 @@ import random
 import shlex
 import sys
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -25,7 +24,7 @@ from .backbone import load_backbone
 from .data import bm25_candidates, load_collection
 from .encoder import encode, pool, rerank_scores
 from .evaluate import rerank, retrieval
-from .kinds import KINDS, PRESETS, init_module, tensor_specs
+from .kinds import KINDS, PRESETS, init_module
 from .paths import RESULTS, RUNS, catalog_entry
 from .task import build_manifest, save_task
 from .text import contract_for, encode_pairs, encode_texts

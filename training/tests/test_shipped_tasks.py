@@ -1,6 +1,5 @@
 """Every shipped task in models/tasks loads, matches its kind/budget, and runs identically in
 PyTorch and onnxruntime through its graph ($ASIDE_HOME/graphs, exported there if missing)."""
-import json
 
 import pytest
 

@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from '@elastic/elasticsearch';
-import { Collection, Doc, loadCollection } from '../data/beir';
-import { REPO_ROOT } from '../paths';
-import { AsideError } from '../errors';
-import { log } from '../log';
+import { Collection, Doc, loadCollection } from '../../src/data/beir';
+import { REPO_ROOT } from '../../src/paths';
+import { AsideError } from '../../src/errors';
+import { log } from '../../src/log';
 import { bulkWrite, BulkOptions, BulkResult } from './bulk';
-import { fromEsError } from './errors';
+import { fromEsError } from '../../src/search/sources/elasticsearch/errors';
+import { defaultIndexName } from '../../src/search/sources/elasticsearch/indexName';
 
 /** Settings + mappings of a corpus index (fields `id` keyword, `title` and `text` text); see the JSON file. */
 export interface IndexBody {
@@ -61,6 +62,3 @@ export async function indexCollection(client: Client, collection: string | Colle
   const res = await indexDocs(client, index, col.docs, opts);
   return { ...res, index, collection: col };
 }
-
-/** Elasticsearch index names are lowercase without most punctuation. */
-export const defaultIndexName = (name: string): string => `aside-${name.toLowerCase().replace(/[^a-z0-9_-]+/g, '-')}`;

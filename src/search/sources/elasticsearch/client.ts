@@ -1,18 +1,10 @@
 import fs from 'node:fs';
 import { Client, ClientOptions } from '@elastic/elasticsearch';
 import { z } from 'zod';
-import { badRequest } from '../errors';
+import { badRequest } from '../../../errors';
+import { Config, loadConfig } from '../../../config';
 
-/**
- * How Aside reaches Elasticsearch. Read from the environment by `esConfigFromEnv()`:
- *   ASIDE_ES_URL               http(s)://host:9200 (required to use Elasticsearch at all)
- *   ASIDE_ES_API_KEY           API key (the base64 "encoded" form), or
- *   ASIDE_ES_USERNAME / ASIDE_ES_PASSWORD   basic auth
- *   ASIDE_ES_CA_CERT           path to a PEM CA certificate for https
- *   ASIDE_ES_TLS_INSECURE=1    skip TLS certificate verification (development only)
- *   ASIDE_ES_TIMEOUT_MS        per-request timeout (default 10000)
- *   ASIDE_ES_MAX_RETRIES       client retries on connection errors (default 1)
- */
+/** How Aside reaches Elasticsearch (the ASIDE_ES_* settings of src/config.ts). */
 export const EsConfig = z
   .object({
     url: z.string().url(),
@@ -28,21 +20,20 @@ export const EsConfig = z
   .refine((c) => c.password === undefined || c.username !== undefined, { message: 'a password needs a username' });
 export type EsConfig = z.infer<typeof EsConfig>;
 
-const truthy = (v?: string) => v !== undefined && /^(1|true|yes)$/i.test(v);
-const num = (v?: string) => (v === undefined || v === '' ? undefined : Number(v));
+type EsSettings = Pick<Config, 'esUrl' | 'esApiKey' | 'esUsername' | 'esPassword' | 'esCaCert' | 'esTlsInsecure' | 'esTimeoutMs' | 'esMaxRetries'>;
 
-/** The config from ASIDE_ES_* variables, or undefined when ASIDE_ES_URL is not set. */
-export function esConfigFromEnv(env: NodeJS.ProcessEnv = process.env): EsConfig | undefined {
-  if (!env.ASIDE_ES_URL) return undefined;
+/** The Elasticsearch connection of a configuration, or undefined when ASIDE_ES_URL is not set. */
+export function esConfigOf(c: EsSettings = loadConfig()): EsConfig | undefined {
+  if (!c.esUrl) return undefined;
   const parsed = EsConfig.safeParse({
-    url: env.ASIDE_ES_URL,
-    apiKey: env.ASIDE_ES_API_KEY || undefined,
-    username: env.ASIDE_ES_USERNAME || undefined,
-    password: env.ASIDE_ES_PASSWORD,
-    caCertPath: env.ASIDE_ES_CA_CERT || undefined,
-    tlsInsecure: truthy(env.ASIDE_ES_TLS_INSECURE),
-    requestTimeoutMs: num(env.ASIDE_ES_TIMEOUT_MS),
-    maxRetries: num(env.ASIDE_ES_MAX_RETRIES),
+    url: c.esUrl,
+    apiKey: c.esApiKey,
+    username: c.esUsername,
+    password: c.esPassword,
+    caCertPath: c.esCaCert,
+    tlsInsecure: c.esTlsInsecure,
+    requestTimeoutMs: c.esTimeoutMs,
+    maxRetries: c.esMaxRetries,
   });
   if (!parsed.success) throw badRequest(`invalid Elasticsearch configuration: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; ')}`);
   return parsed.data;

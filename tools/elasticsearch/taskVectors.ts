@@ -1,8 +1,9 @@
 import { Client } from '@elastic/elasticsearch';
-import { Aside } from '../aside';
-import { loadConfig } from '../config';
-import { Collection } from '../data/beir';
-import { vectorFieldFor, writeDenseVectors } from './denseVectors';
+import { Aside } from '../../src/aside';
+import { loadConfig } from '../../src/config';
+import { Collection } from '../../src/data/beir';
+import { writeDenseVectors } from './denseVectors';
+import { vectorFieldFor } from '../../src/search/sources/elasticsearch/knnCandidates';
 
 /**
  * The scale-out path: embeds every document with a retriever task (the bare backbone by default) and

@@ -3,8 +3,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
-import { AsideError } from '../errors';
-import { log } from '../log';
+import { AsideError } from '../../src/errors';
+import { log } from '../../src/log';
+import { setting } from '../../src/config';
+import { managedNodeStateFile } from '../../src/search/sources/elasticsearch/localNodeUrl';
 import { ensureDistribution, esRootDir, esVersion, findJavaHome } from './distribution';
 
 /**
@@ -97,7 +99,7 @@ export async function stopProcessGroup(pgid: number, pids: number[], graceMs = 3
 /** Elasticsearch refuses to run as root: when we are root it runs as ASIDE_ES_RUN_AS (default `nobody`). */
 function runAsUser(): { user: string; uid: number; gid: number } | undefined {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return undefined;
-  const user = process.env.ASIDE_ES_RUN_AS ?? 'nobody';
+  const user = setting('esRunAs') ?? 'nobody';
   try {
     const uid = Number(execFileSync('id', ['-u', user]).toString().trim());
     const gid = Number(execFileSync('id', ['-g', user]).toString().trim());
@@ -171,7 +173,7 @@ export async function startLocalNode(opts: LocalNodeOptions = {}): Promise<Local
   const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'aside-es-'));
   const port = opts.port ?? (await freePort());
   const transportPort = await freePort();
-  const heap = opts.heap ?? process.env.ASIDE_ES_HEAP ?? '512m';
+  const heap = opts.heap ?? setting('esHeap') ?? '512m';
   const conf = writeConfig(home, dir, port, transportPort, heap, opts.settings);
   const pidFile = path.join(dir, 'es.pid');
   fs.rmSync(pidFile, { force: true });
@@ -203,7 +205,7 @@ export async function startLocalNode(opts: LocalNodeOptions = {}): Promise<Local
 
   const url = `http://127.0.0.1:${port}`;
   log.info({ url, dir, version, runAs: runAs?.user }, 'starting Elasticsearch');
-  const timeoutMs = opts.startTimeoutMs ?? Number(process.env.ASIDE_ES_START_TIMEOUT_MS ?? 120000);
+  const timeoutMs = opts.startTimeoutMs ?? (setting('esStartTimeoutMs') ?? 120000);
   const healthy = await waitForHealth(url, Date.now() + timeoutMs, () => exited === undefined);
   const serverPid = () => (fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8').trim()) : undefined);
 
@@ -235,7 +237,8 @@ interface NodeState {
   startedAt: string;
 }
 
-const stateFile = () => path.join(managedNodeDir(), 'node.json');
+// The state file's place is defined beside its reader (commands find the node through it).
+const stateFile = managedNodeStateFile;
 const portFile = () => path.join(managedNodeDir(), 'port');
 const pidFileOf = () => path.join(managedNodeDir(), 'es.pid');
 
@@ -279,7 +282,7 @@ export async function startManagedNode(opts: { port?: number } = {}): Promise<No
   const current = await managedNodeStatus();
   if (current.running) return { ...current, alreadyRunning: true };
   clearState();
-  const envPort = process.env.ASIDE_ES_PORT ? Number(process.env.ASIDE_ES_PORT) : undefined;
+  const envPort = setting('esPort');
   const node = await startLocalNode({ dir: managedNodeDir(), port: opts.port ?? envPort, detached: true });
   const state: NodeState = { pid: node.pid, port: node.port, url: node.url, version: node.version, startedAt: new Date().toISOString() };
   fs.writeFileSync(stateFile(), JSON.stringify(state, null, 2) + '\n');

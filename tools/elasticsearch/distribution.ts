@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import yauzl from 'yauzl';
-import { asideHome } from '../paths';
-import { mavenCopy } from '../util/maven';
-import { AsideError } from '../errors';
-import { log } from '../log';
+import { asideHome } from '../../src/paths';
+import { mavenCopy } from '../../src/util/maven';
+import { AsideError } from '../../src/errors';
+import { log } from '../../src/log';
+import { setting } from '../../src/config';
 
 /**
  * The runnable Elasticsearch that tests and `npm run es` use: the integ-test-zip distribution from Maven
@@ -16,7 +17,7 @@ import { log } from '../log';
 export const DEFAULT_ES_VERSION = '9.3.2';
 const MAVEN_GROUP = 'org.elasticsearch.distribution.integ-test-zip';
 
-export const esVersion = (): string => process.env.ASIDE_ES_VERSION ?? DEFAULT_ES_VERSION;
+export const esVersion = (): string => setting('esVersion') ?? DEFAULT_ES_VERSION;
 export const esRootDir = (): string => path.join(asideHome(), 'elasticsearch');
 export const esHomeDir = (version = esVersion()): string => path.join(esRootDir(), `elasticsearch-${version}`);
 
@@ -46,7 +47,7 @@ export function findJavaHome(minMajor = 21): string {
     if (major !== undefined && major >= minMajor && fs.existsSync(path.join(home, 'bin', 'java'))) return home;
     tried.push(`${name}=${home} (Java ${major ?? '?'})`);
   }
-  const jvmDir = process.env.ASIDE_JVM_DIR ?? '/usr/lib/jvm';
+  const jvmDir = setting('jvmDir') ?? '/usr/lib/jvm';
   const candidates = fs.existsSync(jvmDir)
     ? fs
         .readdirSync(jvmDir)

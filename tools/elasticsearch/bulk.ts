@@ -1,8 +1,8 @@
 import { Client } from '@elastic/elasticsearch';
-import { AsideError } from '../errors';
-import { log } from '../log';
-import { progress } from '../util/progress';
-import { fromEsError } from './errors';
+import { AsideError } from '../../src/errors';
+import { log } from '../../src/log';
+import { progress } from '../../src/util/progress';
+import { fromEsError } from '../../src/search/sources/elasticsearch/errors';
 
 /** One bulk action: `index` writes the whole document, `update` merges `doc` into an existing one. */
 export interface BulkAction {

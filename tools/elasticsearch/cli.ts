@@ -5,13 +5,15 @@
  * `export ASIDE_ES_URL=$(npm run -s es -- start)` works.
  */
 import { parseArgs } from 'node:util';
-import { log } from '../log';
-import { loadCollection } from '../data/beir';
-import { score, Run } from '../eval/metrics';
+import { log } from '../../src/log';
+import { setting } from '../../src/config';
+import { loadCollection } from '../../src/data/beir';
+import { score, Run } from '../../src/eval/metrics';
 import { managedNodeStatus, startManagedNode, stopManagedNode } from './localNode';
-import { createEsClient, esConfigFromEnv } from './config';
-import { defaultIndexName, indexCollection } from './corpusIndexer';
-import { ElasticsearchCandidates } from './bm25Candidates';
+import { createEsClient, esConfigOf } from '../../src/search/sources/elasticsearch/client';
+import { indexCollection } from './corpusIndexer';
+import { defaultIndexName } from '../../src/search/sources/elasticsearch/indexName';
+import { ElasticsearchCandidates } from '../../src/search/sources/elasticsearch/bm25Candidates';
 import { registerAside, InferenceService } from './inferenceEndpoints';
 import { writeTaskVectors } from './taskVectors';
 
@@ -31,7 +33,7 @@ env: ASIDE_ES_PORT (default: a free port), ASIDE_ES_HEAP (512m), ASIDE_ES_VERSIO
 
 /** ASIDE_ES_URL when set, else the running local node. */
 async function client() {
-  const cfg = esConfigFromEnv();
+  const cfg = esConfigOf();
   if (cfg) return createEsClient(cfg);
   const st = await managedNodeStatus();
   if (!st.running || !st.url) throw new Error('set ASIDE_ES_URL or run `npm run es -- start` first');
@@ -72,7 +74,7 @@ async function main(): Promise<void> {
     case 'register-inference': {
       if (!values['aside-url']) throw new Error('register-inference needs --aside-url (Aside as Elasticsearch reaches it)');
       if (values.service !== 'hugging_face' && values.service !== 'custom') throw new Error('--service is hugging_face or custom');
-      const r = await registerAside(await client(), { asideUrl: values['aside-url'], service: values.service as InferenceService, apiKey: values['api-key'] ?? process.env.ASIDE_API_KEY, task: values.task });
+      const r = await registerAside(await client(), { asideUrl: values['aside-url'], service: values.service as InferenceService, apiKey: values['api-key'] ?? setting('registerApiKey'), task: values.task });
       process.stdout.write(JSON.stringify(r) + '\n');
       return;
     }

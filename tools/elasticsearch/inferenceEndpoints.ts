@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from '@elastic/elasticsearch';
-import { REPO_ROOT } from '../paths';
-import { fromEsError } from './errors';
+import { REPO_ROOT } from '../../src/paths';
+import { fromEsError } from '../../src/search/sources/elasticsearch/errors';
 
 /**
  * Registers Aside as Elasticsearch inference endpoints from the JSON in plugins/elasticsearch/inference:
@@ -35,6 +35,7 @@ export function endpointBodies(opts: EndpointOptions): { embed: Record<string, u
   const base = opts.asideUrl.replace(/\/+$/, '');
   const load = (kind: 'embed' | 'rerank') => {
     const raw = fs.readFileSync(path.join(inferenceDir(), `aside-${kind}.${service}.json`), 'utf8');
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Elasticsearch's own JSON bodies, edited in place
     const body = JSON.parse(raw.split(PLACEHOLDER_URL).join(base)) as Record<string, any>;
     const ss = body.service_settings;
     if (service === 'hugging_face') {

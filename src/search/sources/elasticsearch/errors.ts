@@ -1,5 +1,5 @@
 import { errors } from '@elastic/elasticsearch';
-import { AsideError } from '../errors';
+import { AsideError } from '../../../errors';
 
 /**
  * Maps a failure of an Elasticsearch call onto AsideError, so routes answer with the right status:
