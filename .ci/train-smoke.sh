@@ -18,5 +18,6 @@ rm -rf runs/scifact-retriever-iaa-l-b0.5-s1-smoke runs/scifact-reranker-lora-b0.
 "$PY" -m aside_training.parity --task runs/scifact-retriever-iaa-l-b0.5-s1-smoke/task --task runs/scifact-reranker-lora-b0.5-s1-smoke/task
 "$PY" -m aside_training.parity_fixture --task runs/scifact-retriever-iaa-l-b0.5-s1-smoke/task --out runs/smoke-fixtures/retriever.json
 "$PY" -m aside_training.parity_fixture --task runs/scifact-reranker-lora-b0.5-s1-smoke/task --out runs/smoke-fixtures/reranker.json
+"$PY" -m ruff check .
 "$PY" -m pytest -q tests
 echo "train-smoke: ok"
