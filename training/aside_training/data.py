@@ -86,3 +86,31 @@ def bm25_candidates(col: Collection, k: int = 100) -> dict[str, list[str]]:
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(out))
     return out
+
+
+def hybrid_candidates(col: Collection, bb, bm25: dict[str, list[str]], k: int = 100, rrf_k: int = 60) -> dict[str, list[str]]:
+    """The server's hybrid first stage, in PyTorch: the bare backbone's dense top-k fused with BM25's by
+    reciprocal rank (k=60), for every query with qrels; cached. Hard negatives for re-rankers come from
+    here so that training sees the candidates the re-ranker will be asked to order."""
+    cache = CACHE / col.name / f"hybrid_top{k}.json"
+    if cache.exists():
+        return json.loads(cache.read_text())
+    import torch
+
+    from .evaluate import embed
+
+    ids = list(col.corpus)
+    wanted = sorted({q for split in col.qrels.values() for q in split})
+    D = embed(bb, {}, [col.corpus[d] for d in ids], 128)
+    Q = embed(bb, {}, [col.queries[q] for q in wanted], 64, kind="query")
+    top = torch.topk(Q @ D.T, min(k, len(ids)), dim=1).indices
+    out = {}
+    for j, q in enumerate(wanted):
+        score: dict[str, float] = {}
+        for ranked in ([ids[i] for i in top[j].tolist()], bm25[q][:k]):
+            for r, d in enumerate(ranked):
+                score[d] = score.get(d, 0.0) + 1.0 / (rrf_k + r + 1)
+        out[q] = [d for d, _ in sorted(score.items(), key=lambda x: -x[1])[:k]]
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(out))
+    return out
