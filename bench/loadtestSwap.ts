@@ -19,8 +19,9 @@ async function main(): Promise<void> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'aside-loadtest-'));
   for (const v of ['v1', 'v2', 'v3']) await makeTask(path.join(root, v), { id: 'alpha', version: v, seed: v.charCodeAt(1) });
   const key = 'loadtest';
-  const { app, pipeline } = await compose(loadConfig({ port: 0, tasksDir: root, adminApiKey: key, workers: values.workers }));
-  const server = await listen(createHttpApp(app, pipeline), '127.0.0.1', 0);
+  const config = loadConfig({ port: 0, tasksDir: root, adminApiKey: key, workers: values.workers });
+  const { app, pipeline } = await compose(config);
+  const server = await listen(createHttpApp(app, pipeline), '127.0.0.1', 0, config);
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   try {
     const r = await runSwapLoad({ url, apiKey: key, task: 'alpha', versionPaths: ['v1/alpha', 'v2/alpha', 'v3/alpha'], clients: Number(values.clients), seconds: Number(values.seconds) });

@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { Config } from './config';
 import { Collection, Doc, loadCollection } from './data/beir';
@@ -11,18 +10,14 @@ import { SearchableCorpus } from './index/corpusIndex';
 import { TaskIndexes } from './index/taskIndexes';
 import { Hit } from './index/vectorIndex';
 import { resolveModel, ModelSpec } from './models/catalog';
+import { verifyModelFile } from './models/verifyFiles';
 import { REPO_ROOT, SHIPPED_DEFAULT_TASKS, shippedTasksDir } from './paths';
 import { QueryCache } from './inference/queryCache';
 import { Metrics } from './observability/metrics';
 import { Role, TaskRegistry, TaskVersion, BASE_TASK } from './tasks/registry';
+import { TaskPersistence } from './tasks/taskPersistence';
 import { log } from './log';
 import { AsideError } from './errors';
-
-async function sha256File(file: string): Promise<string> {
-  const hash = crypto.createHash('sha256');
-  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
 export interface StartOptions {
   backend?: InferenceBackend;
@@ -42,12 +37,15 @@ export class Aside {
   private constructor(
     readonly config: Config,
     readonly spec: ModelSpec,
+    /** sha256 of the backbone file actually served (verified against the catalog's pin at start): keys indexes. */
+    readonly modelSha256: string,
     readonly backend: InferenceBackend,
     readonly registry: TaskRegistry,
     readonly base: Encoder,
     readonly metrics: Metrics,
     readonly cache: QueryCache,
     private readonly indexes: TaskIndexes | undefined,
+    private readonly persistence: TaskPersistence,
   ) {
     this.docsById = new Map((indexes?.collection.docs ?? []).map((d) => [d.id, d]));
   }
@@ -58,10 +56,13 @@ export class Aside {
     const backend = opts.backend ?? (await createBackend(config));
     const limits: BatchLimits = { maxBatch: config.maxBatch, maxBatchTokens: config.maxBatchTokens, maxWaitMs: config.maxWaitMs, maxQueue: config.maxQueue };
     const metrics = new Metrics();
+    const sha256 = await verifyModelFile(spec.modelPath, spec.modelSha256, 'backbone').catch(async (err) => {
+      await backend.close();
+      throw err;
+    });
     const base = await openBaseEncoder(spec, backend, session, limits, metrics.batchStats('base'));
-    const sha256 = spec.modelSha256 ?? (await sha256File(spec.modelPath));
     const collection = opts.collection ?? (config.collection ? await loadCollection(config.collection) : undefined);
-    const indexes = collection ? new TaskIndexes(collection, spec, config.ef) : undefined;
+    const indexes = collection ? new TaskIndexes(collection, spec, sha256, config.ef) : undefined;
     const registry = new TaskRegistry(backend, { spec, sha256, tokenizer: base.tokenizer, info: base.info }, {
       modelsRoot: config.tasksDir ?? REPO_ROOT,
       session,
@@ -75,15 +76,19 @@ export class Aside {
           if (indexes && next.role === 'retriever' && prev && indexes.has(prev)) await indexes.of(next);
         },
         onRetire: (old) => indexes?.retire(old),
+        onChange: async (id, next) => persistence?.onChange(id, next),
       },
     });
     registry.addBase(base);
-    const app = new Aside(config, spec, backend, registry, base, metrics, new QueryCache(config.cacheSize, config.cacheTtlMs, (hit) => metrics.cache.inc({ result: hit ? 'hit' : 'miss' })), indexes);
+    const persistence: TaskPersistence = new TaskPersistence(registry);
+    const app = new Aside(config, spec, sha256, backend, registry, base, metrics, new QueryCache(config.cacheSize, config.cacheTtlMs, (hit) => metrics.cache.inc({ result: hit ? 'hit' : 'miss' })), indexes, persistence);
+    persistence.prepare();
     const tasksDir = config.tasksDir ? '.' : fs.existsSync(shippedTasksDir()) ? 'models/tasks' : undefined;
     if (tasksDir) {
       const { loaded, failed } = await registry.loadAll(tasksDir);
       log.info({ loaded, failed: failed.length }, 'tasks loaded');
     }
+    await persistence.restore();
     try {
       chooseDefaults(registry, config, tasksDir === 'models/tasks');
     } catch (err) {
@@ -104,6 +109,11 @@ export class Aside {
   /** Size of this task's index of the served collection, if it has been built. */
   indexSize(task: TaskVersion): Promise<number | undefined> {
     return this.indexes?.size(task) ?? Promise.resolve(undefined);
+  }
+
+  /** Whether PUT / DELETE of tasks survive a restart, and where they are recorded. */
+  restartNote() {
+    return this.persistence.describe();
   }
 
   /** The served collection, if any. */

@@ -36,7 +36,7 @@ export function serveCommand(embeddedDefault: boolean) {
       if (!id.includes('/')) await fetchModels([id]);
     }
     const { app, pipeline, elasticsearch } = await compose(config);
-    const server = await listen(createHttpApp(app, pipeline), config.host, config.port);
+    const server = await listen(createHttpApp(app, pipeline), config.host, config.port, config);
     log.info({ model: app.spec.id, provider: app.base.info.provider, backend: app.backend.name, tasks: app.registry.knownIds(), collection: app.collection?.name, elasticsearch: elasticsearch ?? 'not configured' }, 'aside ready');
     const stop = async () => {
       log.info('shutting down');

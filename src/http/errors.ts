@@ -25,7 +25,7 @@ export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
     log.error({ err: err?.stack ?? String(err) }, 'unhandled error');
     e = new AsideError('internal', 'internal error');
   }
-  if (e.type === 'overloaded') res.setHeader('Retry-After', String(e.details?.retryAfterSeconds ?? 1));
+  if (e.type === 'overloaded' || e.details?.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(e.details?.retryAfterSeconds ?? 1));
   res.status(e.status).json({ error: e.message, error_type: e.type, ...(e.details ?? {}) });
 };
 

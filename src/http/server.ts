@@ -15,7 +15,6 @@ import { log } from '../log';
 export function createHttpApp(app: Aside, pipeline: SearchPipeline): express.Express {
   const web = express();
   web.disable('x-powered-by');
-  web.use(express.json({ limit: '32mb' }));
   web.use((req, res, next) => {
     const end = app.metrics.latency.startTimer();
     res.on('finish', () => {
@@ -36,9 +35,28 @@ export function createHttpApp(app: Aside, pipeline: SearchPipeline): express.Exp
   return web;
 }
 
-export async function listen(web: express.Express, host: string, port: number): Promise<http.Server> {
+/** Socket limits: a client that sends nothing, or its body slowly, is cut off; connections are capped. */
+export interface SocketLimits {
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+}
+
+export async function listen(web: express.Express, host: string, port: number, limits: SocketLimits): Promise<http.Server> {
+  const server = http.createServer(
+    {
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // How often the timeouts above are enforced (Node's default is 30 s).
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
+    web,
+  );
+  server.maxConnections = limits.maxConnections;
   return new Promise((resolve, reject) => {
-    const server = web.listen(port, host, () => {
+    server.listen(port, host, () => {
       const addr = server.address();
       log.info({ url: typeof addr === 'object' && addr ? `http://${host}:${addr.port}` : addr }, 'listening');
       resolve(server);

@@ -7,6 +7,7 @@ import { modelsDir } from '../paths';
 import { progress } from '../util/progress';
 import { mavenCopy } from '../util/maven';
 import { log } from '../log';
+import { recordFileHash } from './verifyFiles';
 
 const MARKER = 'VERIFIED.json';
 type Role = 'model' | 'tokenizer';
@@ -96,6 +97,8 @@ export async function fetchEntry(entry: CatalogEntry): Promise<{ id: string; dir
     fs.writeFileSync(path.join(staged, MARKER), expectedMarker(entry));
     fs.rmSync(dir, { recursive: true, force: true });
     fs.renameSync(staged, dir);
+    // Remember what was verified, so serving re-hashes only files that changed since (models/verifyFiles.ts).
+    for (const role of Object.keys(TARGET) as Role[]) await recordFileHash(path.join(dir, TARGET[role]), entry.files[role].sha256);
     log.info({ model: id, dir }, 'model fetched and verified');
     return { id, dir, skipped: false };
   } finally {

@@ -8,9 +8,13 @@ import { BatchLimits, BatchStats } from '../inference/batchQueue';
 import { ModelSpec } from '../models/catalog';
 import { TextTokenizer } from '../text/tokenizer';
 import { graphsDir } from '../paths';
+import { verifyModelFile } from '../models/verifyFiles';
 import { log } from '../log';
 import { Manifest, poolingOf } from './manifest';
-import { insideRoot, readManifest, validateModule } from './validateTask';
+import { readManifest, readWeights, validateModule } from './validateTask';
+import { resolveTaskDir } from './taskFiles';
+import { isUploadDir } from './uploadDirs';
+import { checkGraphOutputs, probeEncoder } from './probeTask';
 
 export type Role = 'retriever' | 'reranker';
 
@@ -42,6 +46,8 @@ export interface RegistryHooks {
   /** Called before a retriever version goes live, so bound indexes can be rebuilt for it. */
   beforeActivate?(next: TaskVersion, previous: TaskVersion | undefined): Promise<void>;
   onRetire?(old: TaskVersion): void;
+  /** After a task's active version changed (undefined: unloaded), in the order the changes happened. */
+  onChange?(id: string, next: TaskVersion | undefined): Promise<void>;
 }
 
 export const BASE_TASK = 'base';
@@ -55,7 +61,8 @@ export class TaskRegistry {
   private readonly active = new Map<string, TaskVersion>();
   private readonly defaults: Partial<Record<Role, string>> = {};
   private readonly drains = new Map<TaskVersion, () => void>();
-  private readonly loading = new Map<string, Promise<TaskVersion>>();
+  /** Per task id, the tail of its queue of loads and unloads: they run one at a time, in arrival order. */
+  private readonly queues = new Map<string, Promise<unknown>>();
   private seq = 0;
   swaps = 0;
 
@@ -63,10 +70,24 @@ export class TaskRegistry {
     private readonly backend: InferenceBackend,
     private readonly backbone: { spec: ModelSpec; sha256?: string; tokenizer: TextTokenizer; info: EncoderInfo },
     private readonly opts: { modelsRoot: string; session: SessionOptions; limits: BatchLimits; stats?: (taskId: string) => BatchStats; hooks?: RegistryHooks },
-  ) {}
+  ) {
+    this.realRoot = fs.realpathSync(opts.modelsRoot);
+  }
+
+  /** The models root by real path: task directories are compared against it. */
+  private readonly realRoot: string;
 
   get modelsRoot(): string {
     return this.opts.modelsRoot;
+  }
+
+  /** A task directory as a path relative to the models root (what PUT takes and the record keeps). */
+  relativeDir(dir: string): string {
+    return path.relative(this.realRoot, dir);
+  }
+
+  get realModelsRoot(): string {
+    return this.realRoot;
   }
 
   addBase(encoder: Encoder): void {
@@ -117,24 +138,36 @@ export class TaskRegistry {
     };
   }
 
-  /** Loads (or replaces) the task in `relDir`, a path under the models root. */
-  async load(relDir: string, expectedId?: string): Promise<TaskVersion> {
-    const dir = insideRoot(this.opts.modelsRoot, relDir);
-    const manifest = readManifest(dir);
-    if (expectedId !== undefined && manifest.id !== expectedId) throw new AsideError('conflict', `the manifest at '${relDir}' is task '${manifest.id}', not '${expectedId}'`);
-    if (manifest.id === BASE_TASK) throw new AsideError('validation', `'${BASE_TASK}' is reserved for the bare backbone`);
-    // One load per task id at a time: a second PUT waits for the first, then replaces it.
-    const prior = this.loading.get(manifest.id);
-    const job = (async () => {
-      await prior?.catch(() => undefined);
+  /** Runs `job` after every earlier load or unload of task `id` has finished. */
+  private serial<T>(id: string, job: () => Promise<T>): Promise<T> {
+    const run = (this.queues.get(id) ?? Promise.resolve()).catch(() => undefined).then(job);
+    const tail = run.catch(() => undefined);
+    this.queues.set(id, tail);
+    void tail.then(() => {
+      if (this.queues.get(id) === tail) this.queues.delete(id);
+    });
+    return run;
+  }
+
+  /**
+   * Loads (or replaces) the task in `relDir`, a path relative to the models root (or a function that
+   * produces one, e.g. by unpacking an upload). With `expectedId` the load queues at once behind
+   * other loads and unloads of that task, so a DELETE sent while it runs applies after it.
+   */
+  load(relDir: string | (() => Promise<string>), expectedId?: string): Promise<TaskVersion> {
+    const run = async () => {
+      const rel = typeof relDir === 'string' ? relDir : await relDir();
+      const dir = await resolveTaskDir(this.opts.modelsRoot, rel);
+      const manifest = await readManifest(this.opts.modelsRoot, dir);
+      if (expectedId !== undefined && manifest.id !== expectedId) throw new AsideError('conflict', `the manifest at '${rel}' is task '${manifest.id}', not '${expectedId}'`);
+      if (manifest.id === BASE_TASK) throw new AsideError('validation', `'${BASE_TASK}' is reserved for the bare backbone`);
+      return { manifest, dir };
+    };
+    if (expectedId !== undefined) return this.serial(expectedId, async () => {
+      const { manifest, dir } = await run();
       return this.activate(manifest, dir);
-    })();
-    this.loading.set(manifest.id, job);
-    try {
-      return await job;
-    } finally {
-      if (this.loading.get(manifest.id) === job) this.loading.delete(manifest.id);
-    }
+    });
+    return run().then(({ manifest, dir }) => this.serial(manifest.id, () => this.activate(manifest, dir)));
   }
 
   private async activate(manifest: Manifest, dir: string): Promise<TaskVersion> {
@@ -144,8 +177,10 @@ export class TaskRegistry {
       throw new AsideError('validation', `graph '${manifest.graph.file}' for task '${manifest.id}' is not built: run \`npm run modules:graphs\``, { expected: graphFile });
     }
     const graphKey = `graph:${manifest.graph.file}`;
+    await verifyModelFile(graphFile, manifest.graph.sha256AtExport, 'task graph');
     const info = await this.backend.loadGraph(graphKey, graphFile, this.opts.session);
-    const { tensors, weightsSha256 } = validateModule(manifest, dir, info, this.backbone.sha256);
+    checkGraphOutputs(manifest.role, manifest.graph.file, info);
+    const { tensors, weightsSha256 } = validateModule(manifest, await readWeights(this.opts.modelsRoot, dir, manifest), info, this.backbone.sha256);
     const moduleKey = `${manifest.id}@${manifest.version}#${++this.seq}`;
     await this.backend.loadModule(moduleKey, tensors);
     const spec = this.backbone.spec;
@@ -174,6 +209,7 @@ export class TaskRegistry {
     try {
       if (manifest.role === 'retriever' && manifest.pooling === 'none') throw new AsideError('validation', `retriever '${manifest.id}' needs pooling 'mean' or 'cls'`);
       if (previous && previous.role !== next.role) throw new AsideError('conflict', `task '${manifest.id}' is a ${previous.role}; a new version cannot change it to a ${next.role}`);
+      await probeEncoder(encoder, manifest.role, this.backbone.info.dims);
       await this.opts.hooks?.beforeActivate?.(next, previous);
     } catch (err) {
       await this.backend.unloadModule(moduleKey);
@@ -187,6 +223,7 @@ export class TaskRegistry {
       void this.retire(previous);
     }
     log.info({ task: next.id, version: next.version, role: next.role, kind: next.kind, replaced: previous?.version }, 'task activated');
+    await this.changed(next.id, next);
     return next;
   }
 
@@ -196,29 +233,44 @@ export class TaskRegistry {
     this.drains.delete(old);
     this.opts.hooks?.onRetire?.(old);
     if (old.encoder.target.module) await this.backend.unloadModule(old.encoder.target.module);
+    // An unpacked upload is only ever this version's: once it retires, its files go too.
+    if (old.dir && isUploadDir(this.realRoot, old.dir)) await fs.promises.rm(old.dir, { recursive: true, force: true });
   }
 
-  async unload(id: string): Promise<TaskVersion> {
-    if (id === BASE_TASK) throw new AsideError('validation', `'${BASE_TASK}' cannot be unloaded`);
+  unload(id: string): Promise<TaskVersion> {
+    if (id === BASE_TASK) return Promise.reject(new AsideError('validation', `'${BASE_TASK}' cannot be unloaded`));
+    return this.serial(id, () => this.unloadNow(id));
+  }
+
+  private async unloadNow(id: string): Promise<TaskVersion> {
     const t = this.get(id);
     this.active.delete(id);
     for (const role of ['retriever', 'reranker'] as Role[]) {
       if (this.defaults[role] === id) this.defaults[role] = role === 'retriever' ? BASE_TASK : this.list().find((x) => x.role === role)?.id;
     }
     await this.retire(t);
+    await this.changed(id, undefined);
     return t;
+  }
+
+  private async changed(id: string, next: TaskVersion | undefined): Promise<void> {
+    try {
+      await this.opts.hooks?.onChange?.(id, next);
+    } catch (err) {
+      log.warn({ task: id, err: (err as Error).message }, 'task change not recorded');
+    }
   }
 
   /** Loads every task directory under `dir` (relative to the models root); a bad one is logged and skipped. */
   async loadAll(relDir: string): Promise<{ loaded: string[]; failed: { dir: string; error: string }[] }> {
-    const root = insideRoot(this.opts.modelsRoot, relDir);
+    const root = await resolveTaskDir(this.opts.modelsRoot, relDir);
     const loaded: string[] = [];
     const failed: { dir: string; error: string }[] = [];
-    for (const name of fs.readdirSync(root).sort()) {
+    for (const name of (await fs.promises.readdir(root)).sort()) {
       const sub = path.join(root, name);
       if (!fs.existsSync(path.join(sub, 'manifest.json'))) continue;
       try {
-        loaded.push((await this.load(path.relative(this.opts.modelsRoot, sub))).id);
+        loaded.push((await this.load(path.relative(this.realRoot, sub))).id);
       } catch (err) {
         failed.push({ dir: sub, error: (err as Error).message });
         log.warn({ dir: sub, err: (err as Error).message }, 'task not loaded');

@@ -15,9 +15,10 @@ const MAX_HEADER = 16 * 1024 * 1024;
  * is an error, never a tensor of garbage.
  */
 export function readSafetensors(file: string, buf: Buffer = fs.readFileSync(file)): Map<string, SafeTensor> {
+  // Messages name the file and what is wrong, never bytes of it (the file may not be what it claims).
   if (buf.length < 8) throw new Error(`${file}: too short to be safetensors`);
   const headerLen = Number(buf.readBigUInt64LE(0));
-  if (headerLen <= 0 || headerLen > MAX_HEADER || 8 + headerLen > buf.length) throw new Error(`${file}: bad safetensors header length ${headerLen}`);
+  if (headerLen <= 0 || headerLen > MAX_HEADER || 8 + headerLen > buf.length) throw new Error(`${file}: bad safetensors header length`);
   let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
   try {
     header = JSON.parse(buf.subarray(8, 8 + headerLen).toString('utf8'));

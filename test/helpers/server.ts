@@ -19,7 +19,7 @@ export interface TestServer {
 export async function startServer(overrides: Partial<Record<keyof Config, unknown>> = {}, external?: { lexical?: LexicalCandidates; vectors?: VectorCandidates }): Promise<TestServer> {
   const config = loadConfig({ port: 0, collection: demoCollectionDir(), workers: 1, ...overrides });
   const { app, pipeline } = await compose(config, { external });
-  const server = await listen(createHttpApp(app, pipeline), '127.0.0.1', 0);
+  const server = await listen(createHttpApp(app, pipeline), '127.0.0.1', 0, config);
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     app,

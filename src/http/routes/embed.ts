@@ -4,6 +4,7 @@ import { AsideError } from '../../errors';
 import { EmbedRequest, OpenAIEmbeddingsRequest } from '../schemas';
 import { parseBody, wrap } from '../errors';
 import { checkTexts, queryTask, taskHeaders } from './limits';
+import { BODY_LIMITS, jsonBody } from '../body';
 
 /**
  * Embeddings in three dialects: Aside/TEI (`/v1/embed`, `/embed`: `{inputs}` → `[[...]]`, which is
@@ -11,6 +12,7 @@ import { checkTexts, queryTask, taskHeaders } from './limits';
  */
 export function embedRoutes(app: Aside): Router {
   const r = Router();
+  const body = jsonBody(BODY_LIMITS.texts);
   const tei = wrap(async (req, res) => {
     const body = parseBody(EmbedRequest, req.body);
     const texts = Array.isArray(body.inputs) ? body.inputs : [body.inputs];
@@ -19,11 +21,12 @@ export function embedRoutes(app: Aside): Router {
     taskHeaders(res, task);
     res.json(vectors.map((v) => Array.from(v)));
   });
-  r.post('/v1/embed', tei);
-  r.post('/embed', tei);
+  r.post('/v1/embed', body, tei);
+  r.post('/embed', body, tei);
 
   r.post(
     '/v1/embeddings',
+    body,
     wrap(async (req, res) => {
       const body = parseBody(OpenAIEmbeddingsRequest, req.body);
       if (body.dimensions !== undefined && body.dimensions !== app.base.info.dims) throw new AsideError('validation', `dimensions must be ${app.base.info.dims} (Aside does not truncate embeddings)`);

@@ -3,6 +3,7 @@ import { Aside } from '../../aside';
 import { RerankRequest } from '../schemas';
 import { parseBody, wrap } from '../errors';
 import { checkTexts, queryTask, taskHeaders } from './limits';
+import { BODY_LIMITS, jsonBody } from '../body';
 
 /**
  * Re-ranking in the shapes clients already speak: Aside/TEI/hugging_face (`/v1/rerank`, `/rerank`:
@@ -11,6 +12,7 @@ import { checkTexts, queryTask, taskHeaders } from './limits';
  */
 export function rerankRoutes(app: Aside): Router {
   const r = Router();
+  const body = jsonBody(BODY_LIMITS.texts);
   const run = async (body: ReturnType<typeof RerankRequest.parse>, task?: string) => {
     const docs = (body.documents ?? body.texts ?? []).map((d) => (typeof d === 'string' ? { text: d } : d));
     checkTexts(app, [body.query, ...docs.map((d) => d.text)], app.config.maxRerankDocuments + 1);
@@ -29,10 +31,11 @@ export function rerankRoutes(app: Aside): Router {
     taskHeaders(res, task);
     res.json(results);
   });
-  r.post('/v1/rerank', tei);
-  r.post('/rerank', tei);
+  r.post('/v1/rerank', body, tei);
+  r.post('/rerank', body, tei);
   r.post(
     '/v2/rerank',
+    body,
     wrap(async (req, res) => {
       const { task, results } = await run(parseBody(RerankRequest, req.body));
       taskHeaders(res, task);

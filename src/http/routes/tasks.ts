@@ -1,27 +1,32 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import express, { RequestHandler, Router } from 'express';
+import { RequestHandler, Router } from 'express';
 import { Aside } from '../../aside';
 import { AsideError } from '../../errors';
 import { TaskVersion } from '../../tasks/registry';
 import { PutTaskRequest } from '../schemas';
 import { parseBody, wrap } from '../errors';
+import { BODY_LIMITS, jsonBody, zipBody } from '../body';
 import { unpackTaskArchive } from '../../tasks/uploadArchive';
 
 export function describeTask(t: TaskVersion) {
   return { id: t.id, version: t.version, role: t.role, kind: t.kind, loaded_at: t.loadedAt, inflight: t.inflight, budget: t.manifest?.budget, metrics: t.manifest?.metrics };
 }
 
-/** API-key check in constant time; the admin API is off entirely when no key is configured. */
+/**
+ * The one admin scheme: `Authorization: Bearer <key>`, compared in constant time. The admin API is
+ * off entirely when no key is configured.
+ */
 function requireAdmin(app: Aside): RequestHandler {
   const key = app.config.adminApiKey;
   return (req, _res, next) => {
     if (!key) return next(new AsideError('not_found', 'the admin API is disabled: set ASIDE_ADMIN_API_KEY to enable it'));
-    const given = (req.header('authorization') ?? '').replace(/^(Bearer|ApiKey)\s+/i, '') || req.header('x-api-key') || '';
+    const m = /^Bearer (.+)$/.exec(req.header('authorization') ?? '');
+    const given = m?.[1] ?? '';
     const a = crypto.createHash('sha256').update(given).digest();
     const b = crypto.createHash('sha256').update(key).digest();
-    if (!given || !crypto.timingSafeEqual(a, b)) return next(new AsideError('unauthorized', 'missing or wrong API key'));
+    if (!given || !crypto.timingSafeEqual(a, b)) return next(new AsideError('unauthorized', 'missing or wrong API key (send Authorization: Bearer <key>)'));
     next();
   };
 }
@@ -29,18 +34,21 @@ function requireAdmin(app: Aside): RequestHandler {
 export function taskRoutes(app: Aside): Router {
   const r = Router();
   r.get('/v1/tasks', (_req, res) => {
-    res.json({ tasks: app.registry.list().map(describeTask), defaults: { retriever: app.registry.defaultId('retriever'), reranker: app.registry.defaultId('reranker') } });
+    res.json({ tasks: app.registry.list().map(describeTask), defaults: { retriever: app.registry.defaultId('retriever'), reranker: app.registry.defaultId('reranker') }, restart: app.restartNote() });
   });
   const admin = requireAdmin(app);
   r.put(
     '/v1/tasks/:id',
     admin,
-    express.raw({ type: ['application/zip', 'application/octet-stream'], limit: '512mb' }),
+    zipBody(BODY_LIMITS.taskArchive),
+    jsonBody(BODY_LIMITS.taskPath),
     wrap(async (req, res) => {
       // Either {path} of a task directory under the models root, or a zip archive as the body.
-      const relPath = Buffer.isBuffer(req.body) ? await unpackTaskArchive(app.registry.modelsRoot, String(req.params.id), req.body) : parseBody(PutTaskRequest, req.body).path;
-      const t = await app.registry.load(relPath, String(req.params.id)).catch((err) => {
-        if (Buffer.isBuffer(req.body)) fs.rmSync(path.join(app.registry.modelsRoot, relPath), { recursive: true, force: true });
+      const id = String(req.params.id);
+      let unpacked: string | undefined;
+      const source = Buffer.isBuffer(req.body) ? async () => (unpacked = await unpackTaskArchive(app.registry.modelsRoot, id, req.body)) : parseBody(PutTaskRequest, req.body).path;
+      const t = await app.registry.load(source, id).catch(async (err) => {
+        if (unpacked) await fs.promises.rm(path.join(app.registry.modelsRoot, unpacked), { recursive: true, force: true });
         throw err instanceof AsideError ? err : new AsideError('validation', `task load failed: ${(err as Error).message}`);
       });
       app.metrics.tasksLoaded.set(app.registry.list().length);

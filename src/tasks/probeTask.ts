@@ -1,0 +1,34 @@
+import { AsideError } from '../errors';
+import { Encoder } from '../inference/encoder';
+import { GraphInfo } from '../inference/graphRunner';
+import type { Role } from './registry';
+
+const invalid = (msg: string) => new AsideError('validation', msg);
+
+/** A text of at least `tokens` word pieces ('a' is one piece in BERT vocabularies). */
+const longText = (tokens: number): string => 'a '.repeat(tokens);
+
+/** A graph's outputs must be what its role reads: re-rankers a `scores` output, retrievers hidden states. */
+export function checkGraphOutputs(role: Role, graphFile: string, info: GraphInfo): void {
+  const scores = info.outputs.includes('scores');
+  if (role === 'reranker' && !scores) throw invalid(`graph '${graphFile}' has no 'scores' output (outputs: ${info.outputs.join(', ')}); a re-ranker needs one`);
+  if (role === 'retriever' && scores && !info.outputs.includes('last_hidden_state')) throw invalid(`graph '${graphFile}' is a re-ranker graph (output 'scores'); a retriever needs 'last_hidden_state'`);
+}
+
+/**
+ * Runs a new task version once, at the longest inputs its manifest allows, before it goes live: a
+ * module whose sizes, lengths or graph do not fit fails here with a 400, not on every request later.
+ */
+export async function probeEncoder(encoder: Encoder, role: Role, dims: number): Promise<void> {
+  const max = encoder.target.maxLength;
+  const fail = (what: string, err: unknown) => invalid(`probe ${what} failed: ${err instanceof Error ? err.message : String(err)} (check the manifest's maxLength against the backbone's and the tensor sizes)`);
+  if (role === 'reranker') {
+    const scores = await encoder.score(longText(max.pair), [longText(max.pair)]).catch((e) => Promise.reject(fail(`re-ranking at maxLength.pair ${max.pair}`, e)));
+    if (scores.length !== 1 || !Number.isFinite(scores[0])) throw invalid(`probe re-ranking returned ${JSON.stringify(scores)}, not one finite score`);
+    return;
+  }
+  for (const kind of ['query', 'document'] as const) {
+    const [v] = await encoder.embed([longText(max[kind])], kind).catch((e) => Promise.reject(fail(`embedding a ${kind} at maxLength.${kind} ${max[kind]}`, e)));
+    if (v?.length !== dims || !v.every(Number.isFinite)) throw invalid(`probe ${kind} embedding has ${v?.length} dimensions${v?.every(Number.isFinite) ? '' : ' and non-finite values'}; the backbone gives ${dims}`);
+  }
+}
