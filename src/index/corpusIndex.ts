@@ -6,7 +6,7 @@ import type { Encoder } from '../inference/encoder';
 import { indexesDir } from '../paths';
 import { progress } from '../util/progress';
 import { log } from '../log';
-import { VectorIndex } from './vectorIndex';
+import { removeStaleIndexTemps, VectorIndex } from './vectorIndex';
 
 /** Anything that turns documents into vectors: the bare backbone or a task's retriever. */
 export interface DocumentEmbedder {
@@ -47,6 +47,23 @@ export function indexDirFor(collection: Collection, embedder: DocumentEmbedder):
   return path.join(indexesDir(), `${collection.name}-${key}`);
 }
 
+let cleanedOnce: string[] | undefined;
+
+/** The persisted index if it is this source's and passes every check; any failure is logged with its path, then rebuilt. */
+async function reuse(dir: string, source: Record<string, string>, collection: Collection): Promise<VectorIndex | undefined> {
+  try {
+    const meta = VectorIndex.readMeta(dir);
+    if (!meta || !sameSource(meta.source, source) || meta.count !== collection.docs.length) return undefined;
+    const index = await VectorIndex.load(dir);
+    const missing = collection.docs.find((d) => !index.has(d.id));
+    if (missing) throw new Error(`${dir} lacks document '${missing.id}' of the collection`);
+    return index;
+  } catch (err) {
+    log.warn({ dir, err: (err as Error).message }, 'persisted index failed its checks; rebuilding it');
+    return undefined;
+  }
+}
+
 /**
  * Reuses the persisted index when it was built from the same corpus file by the same embedder,
  * otherwise embeds every document (with progress) and persists the new index before returning.
@@ -55,12 +72,12 @@ export async function openCorpus(collection: Collection, embedder: DocumentEmbed
   const docs = new Map(collection.docs.map((d) => [d.id, d]));
   const source = sourceOf(collection, embedder);
   const dir = indexDirFor(collection, embedder);
-  const meta = VectorIndex.readMeta(dir);
-  if (!opts.rebuild && meta && sameSource(meta.source, source) && meta.count === collection.docs.length) {
-    const index = await VectorIndex.load(dir);
-    if (opts.ef) index.setEf(opts.ef);
-    log.info({ collection: collection.name, dir, count: index.size }, 'index reused');
-    return { name: collection.name, docs, index };
+  cleanedOnce ??= removeStaleIndexTemps(indexesDir());
+  const reused = opts.rebuild ? undefined : await reuse(dir, source, collection);
+  if (reused) {
+    if (opts.ef) reused.setEf(opts.ef);
+    log.info({ collection: collection.name, dir, count: reused.size }, 'index reused');
+    return { name: collection.name, docs, index: reused };
   }
   const chunk = opts.chunk ?? 128;
   const bar = progress(`index ${collection.name}`, collection.docs.length, 'docs');
