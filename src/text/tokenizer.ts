@@ -18,6 +18,17 @@ export interface TokenBatch {
   tokens: number;
 }
 
+/** Characters per word piece a first window allows (English averages ~4; 8 leaves room). */
+const CHARS_PER_TOKEN = 8;
+/** The most characters per wanted piece ever tokenized: bounds the work a long input can cause. */
+const MAX_WINDOW_FACTOR = 64;
+
+/** Index of the last whitespace character before `end` (-1 if none). */
+function lastWhitespace(text: string, end: number): number {
+  for (let i = end; i > 0; i--) if (/\s/.test(text[i])) return i;
+  return -1;
+}
+
 /**
  * Wraps the Hugging Face tokenizer loaded from a local tokenizer.json. The file's own truncation and
  * padding settings are ignored on purpose (all-MiniLM's pads everything to 128): Aside truncates to an
@@ -49,8 +60,27 @@ export class TextTokenizer {
     return this.tok.encode(text, { add_special_tokens: false }).ids;
   }
 
+  /**
+   * The first `count` word pieces of `text`, tokenizing only as much of it as that needs: a window of
+   * CHARS_PER_TOKEN × count characters, cut at whitespace so no word is split, widened while it yields
+   * too few pieces, never past MAX_WINDOW_FACTOR × count characters. A 100,000-character input thus
+   * costs what a few thousand do; the pieces equal those of the whole text (a word piece spans at
+   * least one character) unless the text is mostly whitespace or control characters past the cap.
+   */
+  leadingPieces(text: string, count: number): number[] {
+    let window = Math.max(64, count * CHARS_PER_TOKEN);
+    const cap = Math.max(window, count * MAX_WINDOW_FACTOR);
+    for (;;) {
+      if (text.length <= window) return this.pieces(text).slice(0, count);
+      const ws = lastWhitespace(text, window);
+      const ids = this.pieces(text.slice(0, ws > window / 2 ? ws : window));
+      if (ids.length >= count || window >= cap) return ids.slice(0, count);
+      window = Math.min(cap, window * 4);
+    }
+  }
+
   single(text: string, maxLength: number): Encoded {
-    const body = this.pieces(text).slice(0, Math.max(0, maxLength - 2));
+    const body = this.leadingPieces(text, Math.max(0, maxLength - 2));
     const ids = [this.cls, ...body, this.sep];
     return { ids, typeIds: new Array(ids.length).fill(0) };
   }
@@ -61,9 +91,10 @@ export class TextTokenizer {
    * document, and a long query still leaves room for the document.
    */
   pair(a: string, b: string, maxLength: number): Encoded {
-    const pa = this.pieces(a);
-    const pb = this.pieces(b);
     const budget = Math.max(2, maxLength - 3);
+    // Neither side can keep more than the whole budget, so neither needs more pieces than that.
+    const pa = this.leadingPieces(a, budget);
+    const pb = this.leadingPieces(b, budget);
     let la = pa.length;
     let lb = pb.length;
     while (la + lb > budget) {
