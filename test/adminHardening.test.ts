@@ -211,9 +211,10 @@ describe('admin API against hostile input, on a real server process', () => {
   });
 
   it('a DELETE sent while a PUT of the task loads applies after it: the task stays deleted', async () => {
-    const zip = taskZip(await makeTask(path.join(root, 'race'), { id: 'alpha', version: 'race', seed: 42 }));
-    const put = putZip('alpha', zip);
-    await new Promise((r) => setTimeout(r, 5));
+    // A small body (so the PUT is queued at once) and big tensors (so its load takes a while).
+    await makeTask(path.join(live, 'race'), { id: 'alpha', version: 'race', seed: 42, size: 256 });
+    const put = putPath('alpha', 'race/alpha');
+    await new Promise((r) => setTimeout(r, 10));
     const del = req('DELETE', '/v1/tasks/alpha', undefined, auth);
     const [p, d] = await Promise.all([put, del]);
     expect(p.status).toBe(200);
