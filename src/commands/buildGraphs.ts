@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { graphsDir, REPO_ROOT, shippedTasksDir } from '../paths';
+import { hashFile, recordFileHash } from '../models/verifyFiles';
 
 /**
  * `modules:graphs [--tasks DIR] [backbone/kind-role ...]`: builds the ONNX graphs that task modules
@@ -31,5 +32,7 @@ export default async function buildGraphsCommand(args: string[]): Promise<void> 
     process.stderr.write(`graph ${g}: exporting…\n`);
     const r = spawnSync(python, ['-m', 'aside_training.export_graph', '--backbone', m[1], '--kind', m[2], '--role', m[3]], { cwd: path.join(REPO_ROOT, 'training'), stdio: 'inherit' });
     if (r.status !== 0) throw new Error(`export of graph ${g} failed (exit ${r.status})`);
+    // The graph's hash as built: serving refuses the file if its bytes change afterwards (models/verifyFiles.ts).
+    await recordFileHash(out, await hashFile(out));
   }
 }

@@ -5,10 +5,10 @@ import { asideHome } from '../paths';
 import { writeFileDurably } from '../util/durableFiles';
 
 /**
- * Model files are verified when served, not only when fetched. Hashing a 90 MB backbone at every start
- * costs ~0.3 s, so a record of (size, mtime, ctime, inode) is kept beside the hash, made at fetch or
- * at the last full hash: while the file's stat matches it, the hash is trusted; any write changes
- * ctime (which no tool can set back), and then the file is hashed in full again.
+ * Model files are verified when served, not only when fetched or built. Hashing a 90 MB backbone at
+ * every start costs ~0.3 s, so a record of (size, mtime, ctime, inode) is kept beside the hash, made at
+ * fetch, at build or at the last full hash: while the file's stat matches it, the hash is trusted; any
+ * write changes ctime (which no tool can set back), and then the file is hashed in full again.
  */
 interface HashRecord {
   file: string;
@@ -25,13 +25,13 @@ function sameStat(r: HashRecord, st: fs.Stats): boolean {
   return r.size === st.size && r.mtimeMs === st.mtimeMs && r.ctimeMs === st.ctimeMs && r.ino === st.ino;
 }
 
-async function hashFile(file: string): Promise<string> {
+export async function hashFile(file: string): Promise<string> {
   const hash = crypto.createHash('sha256');
   for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
-/** Records that `file` (as it is now) has `sha256`: the fetch command calls this after verifying. */
+/** Records that `file` (as it is now) has `sha256`: the fetch and graph-build commands call this. */
 export async function recordFileHash(file: string, sha256: string): Promise<void> {
   const real = await fs.promises.realpath(file);
   const st = await fs.promises.stat(real);
@@ -39,29 +39,31 @@ export async function recordFileHash(file: string, sha256: string): Promise<void
   await writeFileDurably(recordPath(real), JSON.stringify(rec));
 }
 
-/** The file's sha256: from its record while the file is unchanged, else hashed in full (and recorded). */
-export async function fileSha256(file: string): Promise<string> {
+/**
+ * Verifies a model file and returns its real sha256. The pin is `expected` (the catalog's hash of a
+ * backbone) or, with `pinFirstUse`, the hash recorded when the file was built or first verified (task
+ * graphs: a re-export on another machine may differ byte-wise, so no manifest can pin them). Without
+ * either, the hash is only computed. While the file's stat matches its record the recorded hash is
+ * trusted; otherwise the file is hashed in full, and a hash that differs from the pin is an error that
+ * names the file.
+ */
+export async function verifyModelFile(file: string, expected: string | undefined, what: string, opts: { pinFirstUse?: boolean } = {}): Promise<string> {
   const real = await fs.promises.realpath(file);
   const st = await fs.promises.stat(real);
+  let rec: HashRecord | undefined;
   try {
-    const rec = JSON.parse(await fs.promises.readFile(recordPath(real), 'utf8')) as HashRecord;
-    if (rec.file === real && sameStat(rec, st) && /^[0-9a-f]{64}$/.test(rec.sha256)) return rec.sha256;
+    rec = JSON.parse(await fs.promises.readFile(recordPath(real), 'utf8')) as HashRecord;
+    if (rec.file !== real || !/^[0-9a-f]{64}$/.test(rec.sha256)) rec = undefined;
   } catch {
-    /* no usable record: hash it */
+    rec = undefined;
   }
+  if (rec && sameStat(rec, st) && (!expected || rec.sha256 === expected)) return rec.sha256;
   const sha256 = await hashFile(real);
-  await recordFileHash(real, sha256).catch(() => undefined); // a read-only home only costs the next start a hash
-  return sha256;
-}
-
-/**
- * Verifies a model file against the sha256 that pins it (catalog, or a manifest's graph hash) and
- * returns its real sha256; without a pin, only returns it. A mismatch names the file and what to do.
- */
-export async function verifyModelFile(file: string, expected: string | undefined, what: string): Promise<string> {
-  const sha256 = await fileSha256(file);
-  if (expected && sha256 !== expected) {
-    throw new Error(`${what} ${file} is not the file it should be: sha256 ${sha256}, expected ${expected}. It changed after it was fetched or built; fetch or build it again (npm run models:fetch / npm run modules:graphs)`);
+  const pin = expected ?? (opts.pinFirstUse ? rec?.sha256 : undefined);
+  if (pin && sha256 !== pin) {
+    const source = expected ? 'pinned by the catalog' : `recorded in ${recordPath(real)} when it was built or first verified`;
+    throw new Error(`${what} ${real} is not the file it should be: sha256 ${sha256}, expected ${pin} (${source}). It changed since; fetch or build it again (npm run models:fetch / npm run modules:graphs)`);
   }
+  await recordFileHash(real, sha256).catch(() => undefined); // a read-only home only costs the next start a hash
   return sha256;
 }

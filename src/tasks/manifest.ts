@@ -11,8 +11,7 @@ export const Manifest = z.object({
   kind: z.string().min(1),
   budget: z.record(z.string(), z.unknown()).optional(),
   backbone: z.object({ id: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
-  // sha256AtExport: the graph file's hash when the module was exported; verified before the graph is used.
-  graph: z.object({ file: z.string().min(1), signature: z.string().regex(/^[0-9a-f]{64}$/), sha256AtExport: z.string().regex(/^[0-9a-f]{64}$/).optional() }),
+  graph: z.object({ file: z.string().min(1), signature: z.string().regex(/^[0-9a-f]{64}$/) }),
   // Rerankers say 'none': their graph ends in a score, pooling happens inside it.
   pooling: z.enum(['mean', 'cls', 'none']).default('mean'),
   normalize: z.boolean().default(true),

@@ -16,7 +16,7 @@ export function checkGraphOutputs(role: Role, graphFile: string, info: GraphInfo
 }
 
 /**
- * Runs a new task version once, at the longest inputs its manifest allows, before it goes live: a
+ * Runs a new task version once, at the longest input its manifest allows, before it goes live: a
  * module whose sizes, lengths or graph do not fit fails here with a 400, not on every request later.
  */
 export async function probeEncoder(encoder: Encoder, role: Role, dims: number): Promise<void> {
@@ -27,8 +27,8 @@ export async function probeEncoder(encoder: Encoder, role: Role, dims: number): 
     if (scores.length !== 1 || !Number.isFinite(scores[0])) throw invalid(`probe re-ranking returned ${JSON.stringify(scores)}, not one finite score`);
     return;
   }
-  for (const kind of ['query', 'document'] as const) {
-    const [v] = await encoder.embed([longText(max[kind])], kind).catch((e) => Promise.reject(fail(`embedding a ${kind} at maxLength.${kind} ${max[kind]}`, e)));
-    if (v?.length !== dims || !v.every(Number.isFinite)) throw invalid(`probe ${kind} embedding has ${v?.length} dimensions${v?.every(Number.isFinite) ? '' : ' and non-finite values'}; the backbone gives ${dims}`);
-  }
+  // One forward pass, at the longer of the two lengths: that is the one the backbone may refuse.
+  const kind = max.document >= max.query ? 'document' : 'query';
+  const [v] = await encoder.embed([longText(max[kind])], kind).catch((e) => Promise.reject(fail(`embedding a ${kind} at maxLength.${kind} ${max[kind]}`, e)));
+  if (v?.length !== dims || !v.every(Number.isFinite)) throw invalid(`probe ${kind} embedding has ${v?.length} dimensions${v?.every(Number.isFinite) ? '' : ' and non-finite values'}; the backbone gives ${dims}`);
 }

@@ -177,7 +177,7 @@ export class TaskRegistry {
       throw new AsideError('validation', `graph '${manifest.graph.file}' for task '${manifest.id}' is not built: run \`npm run modules:graphs\``, { expected: graphFile });
     }
     const graphKey = `graph:${manifest.graph.file}`;
-    await verifyModelFile(graphFile, manifest.graph.sha256AtExport, 'task graph');
+    await verifyModelFile(graphFile, undefined, 'task graph', { pinFirstUse: true });
     const info = await this.backend.loadGraph(graphKey, graphFile, this.opts.session);
     checkGraphOutputs(manifest.role, manifest.graph.file, info);
     const { tensors, weightsSha256 } = validateModule(manifest, await readWeights(this.opts.modelsRoot, dir, manifest), info, this.backbone.sha256);
