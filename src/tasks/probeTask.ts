@@ -1,7 +1,8 @@
 import { AsideError } from '../errors';
 import { Encoder } from '../inference/encoder';
 import { GraphInfo } from '../inference/graphRunner';
-import type { Role } from './registry';
+/** A task's role (as in registry.ts, not imported from there: the registry imports this file). */
+type Role = 'retriever' | 'reranker';
 
 const invalid = (msg: string) => new AsideError('validation', msg);
 
