@@ -66,7 +66,7 @@ describe('persisted indexes are verified, crash-safe and rebuilt when damaged', 
         const full = await loadCollection(demoCollectionDir());
         const collection = { ...full, docs: full.docs.slice(0, 32) };
         let embedded = 0;
-        const embedder = { fingerprint: { model: 'all-MiniLM-L6-v2', test: 'tamper' }, embed: async (t: string[]) => ((embedded += t.length), encoder.embed(t, 'document')) };
+        const embedder = { fingerprint: { model: 'all-MiniLM-L6-v2', test: 'tamper' }, text: (d: { title: string; text: string }) => encoder.documentText(d), embed: async (t: string[]) => ((embedded += t.length), encoder.embed(t, 'document')) };
         const first = await openCorpus(collection, embedder);
         const [q] = await encoder.embed([collection.docs[3].text], 'query');
         const want = first.index.search(q, 5);
@@ -84,6 +84,18 @@ describe('persisted indexes are verified, crash-safe and rebuilt when damaged', 
         fs.rmSync(path.join(home, 'indexes'), { recursive: true, force: true });
       }
     });
+  });
+
+  it('a truncated index file is refused even with checksums that match it (what a silent short write would persist)', async () => {
+    const dir = path.join(home, 'short-write');
+    await build(3000).save(dir);
+    const f = path.join(dir, 'index.hnsw');
+    fs.truncateSync(f, Math.floor(fs.statSync(f).size * 0.7));
+    const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'));
+    const bytes = fs.readFileSync(f);
+    meta.files['index.hnsw'] = { bytes: bytes.length, sha256: require('node:crypto').createHash('sha256').update(bytes).digest('hex') };
+    fs.writeFileSync(path.join(dir, 'meta.json'), JSON.stringify(meta));
+    await expect(VectorIndex.load(dir)).rejects.toThrow();
   });
 
   it('kill -9 at arbitrary points of a save leaves the previous index or none, and no leftovers after cleanup', async () => {

@@ -54,8 +54,8 @@ export class TaskPersistence {
     return this.record.set(id, next?.dir ? { dir: this.registry.relativeDir(next.dir), version: next.version } : null, this.registry.realModelsRoot);
   }
 
-  /** What `GET /v1/tasks` says about restarts. */
-  describe(): { admin_changes_survive_restart: boolean; record: string } {
-    return { admin_changes_survive_restart: true, record: this.record.file };
+  /** What `GET /v1/tasks` says about restarts (no server path: the route is public). */
+  describe(): { admin_changes_survive_restart: boolean; note: string } {
+    return { admin_changes_survive_restart: true, note: 'PUT and DELETE of tasks are recorded under $ASIDE_HOME/state/ and re-applied at start' };
   }
 }
