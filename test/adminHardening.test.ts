@@ -211,10 +211,11 @@ describe('admin API against hostile input, on a real server process', () => {
   });
 
   it('a DELETE sent while a PUT of the task loads applies after it: the task stays deleted', async () => {
-    // A small body (so the PUT is queued at once) and big tensors (so its load takes a while).
-    await makeTask(path.join(live, 'race'), { id: 'alpha', version: 'race', seed: 42, size: 256 });
+    // A small body (so the PUT is queued at once) and big tensors (~40 MB, so its load takes a while).
+    await makeTask(path.join(live, 'race'), { id: 'alpha', version: 'race', seed: 42, size: 1024 });
+    await new Promise((r) => setTimeout(r, 200)); // let the client drop sockets closed while this loop was busy
     const put = putPath('alpha', 'race/alpha');
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 30));
     const del = req('DELETE', '/v1/tasks/alpha', undefined, auth);
     const [p, d] = await Promise.all([put, del]);
     expect(p.status).toBe(200);
