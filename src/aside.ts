@@ -88,7 +88,7 @@ export class Aside {
       const { loaded, failed } = await registry.loadAll(tasksDir);
       log.info({ loaded, failed: failed.length }, 'tasks loaded');
     }
-    await persistence.restore();
+    await persistence.restore([config.defaultRetriever, config.defaultReranker]);
     try {
       chooseDefaults(registry, config, tasksDir === 'models/tasks');
     } catch (err) {

@@ -25,12 +25,20 @@ export class TaskPersistence {
     removeStaleUploads(this.registry.realModelsRoot, (dir) => keep.has(dir));
   }
 
-  /** After the tasks directory is loaded: re-applies what was recorded, then records from now on. */
-  async restore(): Promise<{ restored: string[]; failed: string[] }> {
+  /**
+   * After the tasks directory is loaded: re-applies what was recorded, then records from now on. A
+   * recorded deletion of a task named as a default in the settings is not applied (the start would
+   * otherwise stop on a missing default); it is logged instead.
+   */
+  async restore(defaults: (string | undefined)[] = []): Promise<{ restored: string[]; failed: string[] }> {
     const restored: string[] = [];
     const failed: string[] = [];
     for (const [id, entry] of Object.entries(this.recorded)) {
       try {
+        if (entry === null && defaults.includes(id)) {
+          log.warn({ task: id, file: this.record.file }, 'a recorded deletion of a configured default task is not applied');
+          continue;
+        }
         if (entry === null) {
           if (this.registry.knownIds().includes(id)) await this.registry.unload(id);
         } else {
