@@ -17,19 +17,22 @@ export function checkGraphOutputs(role: Role, graphFile: string, info: GraphInfo
 }
 
 /**
- * Runs a new task version once, at the longest input its manifest allows, before it goes live: a
- * module whose sizes, lengths or graph do not fit fails here with a 400, not on every request later.
+ * Runs a new task version once before it goes live: a module whose sizes, lengths or graph do not fit
+ * fails here with a 400, not on every request later. Lengths up to the backbone's own (what the bare
+ * backbone serves at) are known to fit, so the probe is a short input then; a manifest asking for
+ * more is probed at that length, where the backbone's position limit would fail.
  */
-export async function probeEncoder(encoder: Encoder, role: Role, dims: number): Promise<void> {
+export async function probeEncoder(encoder: Encoder, role: Role, dims: number, backboneMaxLength: number): Promise<void> {
   const max = encoder.target.maxLength;
+  const probeAt = (n: number) => longText(n > backboneMaxLength ? n : 8);
   const fail = (what: string, err: unknown) => invalid(`probe ${what} failed: ${err instanceof Error ? err.message : String(err)} (check the manifest's maxLength against the backbone's and the tensor sizes)`);
   if (role === 'reranker') {
-    const scores = await encoder.score(longText(max.pair), [longText(max.pair)]).catch((e) => Promise.reject(fail(`re-ranking at maxLength.pair ${max.pair}`, e)));
+    const scores = await encoder.score(probeAt(max.pair), [probeAt(max.pair)]).catch((e) => Promise.reject(fail(`re-ranking at maxLength.pair ${max.pair}`, e)));
     if (scores.length !== 1 || !Number.isFinite(scores[0])) throw invalid(`probe re-ranking returned ${JSON.stringify(scores)}, not one finite score`);
     return;
   }
   // One forward pass, at the longer of the two lengths: that is the one the backbone may refuse.
   const kind = max.document >= max.query ? 'document' : 'query';
-  const [v] = await encoder.embed([longText(max[kind])], kind).catch((e) => Promise.reject(fail(`embedding a ${kind} at maxLength.${kind} ${max[kind]}`, e)));
+  const [v] = await encoder.embed([probeAt(max[kind])], kind).catch((e) => Promise.reject(fail(`embedding a ${kind} at maxLength.${kind} ${max[kind]}`, e)));
   if (v?.length !== dims || !v.every(Number.isFinite)) throw invalid(`probe ${kind} embedding has ${v?.length} dimensions${v?.every(Number.isFinite) ? '' : ' and non-finite values'}; the backbone gives ${dims}`);
 }

@@ -209,7 +209,7 @@ export class TaskRegistry {
     try {
       if (manifest.role === 'retriever' && manifest.pooling === 'none') throw new AsideError('validation', `retriever '${manifest.id}' needs pooling 'mean' or 'cls'`);
       if (previous && previous.role !== next.role) throw new AsideError('conflict', `task '${manifest.id}' is a ${previous.role}; a new version cannot change it to a ${next.role}`);
-      await probeEncoder(encoder, manifest.role, this.backbone.info.dims);
+      await probeEncoder(encoder, manifest.role, this.backbone.info.dims, spec.maxLength);
       await this.opts.hooks?.beforeActivate?.(next, previous);
     } catch (err) {
       await this.backend.unloadModule(moduleKey);
