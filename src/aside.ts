@@ -14,6 +14,8 @@ import { resolveModel, ModelSpec } from './models/catalog';
 import { REPO_ROOT, SHIPPED_DEFAULT_TASKS, shippedTasksDir } from './paths';
 import { QueryCache } from './inference/queryCache';
 import { Metrics } from './observability/metrics';
+import { registerSchedulerMetrics } from './observability/schedulerMetrics';
+import { schedulerFor } from './inference/scheduler';
 import { Role, TaskRegistry, TaskVersion, BASE_TASK } from './tasks/registry';
 import { log } from './log';
 import { AsideError } from './errors';
@@ -58,6 +60,7 @@ export class Aside {
     const backend = opts.backend ?? (await createBackend(config));
     const limits: BatchLimits = { maxBatch: config.maxBatch, maxBatchTokens: config.maxBatchTokens, maxWaitMs: config.maxWaitMs, maxQueue: config.maxQueue };
     const metrics = new Metrics();
+    registerSchedulerMetrics(metrics.registry, schedulerFor(backend, limits));
     const base = await openBaseEncoder(spec, backend, session, limits, metrics.batchStats('base'));
     const sha256 = spec.modelSha256 ?? (await sha256File(spec.modelPath));
     const collection = opts.collection ?? (config.collection ? await loadCollection(config.collection) : undefined);
