@@ -10,9 +10,12 @@ import { searchRoutes } from './routes/search';
 import { taskRoutes } from './routes/tasks';
 import { statusRoutes } from './routes/status';
 import { log } from '../log';
+import { RequestLifecycle } from './requestLifecycle';
+import { readyRoutes } from './routes/ready';
+import { answerClientErrors } from './clientErrors';
 
 /** Routes are thin: validate, call the application, shape the answer. Errors map in one place. */
-export function createHttpApp(app: Aside, pipeline: SearchPipeline): express.Express {
+export function createHttpApp(app: Aside, pipeline: SearchPipeline, lifecycle = new RequestLifecycle(app.config.requestTimeoutMs)): express.Express {
   const web = express();
   web.disable('x-powered-by');
   web.use(express.json({ limit: '32mb' }));
@@ -26,7 +29,9 @@ export function createHttpApp(app: Aside, pipeline: SearchPipeline): express.Exp
     });
     next();
   });
+  web.use(lifecycle.middleware());
   web.use(statusRoutes(app));
+  web.use(readyRoutes(app, lifecycle));
   web.use(embedRoutes(app));
   web.use(rerankRoutes(app));
   web.use(searchRoutes(pipeline));
@@ -44,5 +49,6 @@ export async function listen(web: express.Express, host: string, port: number): 
       resolve(server);
     });
     server.on('error', reject);
+    answerClientErrors(server);
   });
 }
