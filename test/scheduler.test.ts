@@ -82,7 +82,10 @@ describe('scheduler: batch formation', () => {
 
   it('splits a lone request between the free workers, so it uses every core', () => {
     const { backend, queue, submit } = setup({ maxBatch: 32 }, 2);
-    void submit(queue('a'), [1, 2, 3, 4, 5, 6, 7].map((t) => row(t)));
+    void submit(
+      queue('a'),
+      [1, 2, 3, 4, 5, 6, 7].map((t) => row(t)),
+    );
     expect(backend.calls.map((c) => c.tags.length)).toEqual([4, 3]);
   });
 
@@ -97,7 +100,10 @@ describe('scheduler: admission', () => {
   it('counts queued and in-flight rows against the limit and refuses beyond it with 429 and Retry-After', async () => {
     const { backend, s, queue, submit } = setup({ maxQueue: 10 });
     const q = queue('a');
-    const a = submit(q, [1, 2, 3, 4, 5, 6].map((t) => row(t)));
+    const a = submit(
+      q,
+      [1, 2, 3, 4, 5, 6].map((t) => row(t)),
+    );
     const b = submit(q, [row(7), row(8), row(9)]);
     let refused: unknown;
     try {
@@ -174,7 +180,10 @@ describe('scheduler: fairness', () => {
     const { backend, queue, submit } = setup({ maxBatch: 8, maxBatchTokens: 8 * 256 });
     const docs = queue('task|documents');
     const queries = queue('task|queries');
-    void submit(docs, Array.from({ length: 64 }, (_, i) => row(100 + i, 256)));
+    void submit(
+      docs,
+      Array.from({ length: 64 }, (_, i) => row(100 + i, 256)),
+    );
     const q = submit(queries, [row(1, 12)]);
     await backend.next();
     expect(backend.calls[1].queue).toBe('task|queries');

@@ -31,7 +31,14 @@ describe('aside serve, a real process', () => {
     const tasks = fs.mkdtempSync(path.join(os.tmpdir(), 'aside-tasks-'));
     served = await startServer(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [path.join(REPO_ROOT, 'src', 'cli.ts'), 'serve', '--port', '0', '--tasks-dir', tasks], {
       cwd: REPO_ROOT,
-      env: { ASIDE_WORKERS: '1', ASIDE_MAX_BATCH: '8', ASIDE_ES_URL: `http://127.0.0.1:${await closedPort()}`, ASIDE_ES_BREAKER_MS: '600000', ASIDE_SHUTDOWN_GRACE_MS: '120000', ASIDE_LOG_LEVEL: 'info' },
+      env: {
+        ASIDE_WORKERS: '1',
+        ASIDE_MAX_BATCH: '8',
+        ASIDE_ES_URL: `http://127.0.0.1:${await closedPort()}`,
+        ASIDE_ES_BREAKER_MS: '600000',
+        ASIDE_SHUTDOWN_GRACE_MS: '120000',
+        ASIDE_LOG_LEVEL: 'info',
+      },
       portFrom: (line) => {
         const m = /"msg":"listening"/.test(line) && /"url":"http:\/\/[^:]+:(\d+)"/.exec(line);
         return m ? Number(m[1]) : undefined;

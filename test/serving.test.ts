@@ -98,7 +98,9 @@ describe('serving: scheduler behaviour over real HTTP', () => {
 
   it('drops the queued rows of a client that disconnected', async () => {
     const gone = new AbortController();
-    const req = fetch(`${s.url}/v1/embed`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: longTexts(64) }), signal: gone.signal }).catch(() => undefined);
+    const req = fetch(`${s.url}/v1/embed`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: longTexts(64) }), signal: gone.signal }).catch(
+      () => undefined,
+    );
     await waitFor(() => scheduler().snapshot().queuedRows > 0);
     gone.abort();
     await req;

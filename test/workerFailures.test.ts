@@ -49,7 +49,12 @@ describe('a worker that dies', () => {
     expect(after.base.every((v: number[], i: number) => close(v, before.base[i]))).toBe(true);
     expect(after.task.every((v: number[], i: number) => close(v, before.task[i]))).toBe(true);
     expect(after.rerank.map((r: { index: number }) => r.index)).toEqual(before.rerank.map((r: { index: number }) => r.index));
-    expect(close(after.rerank.map((r: { relevance_score: number }) => r.relevance_score), before.rerank.map((r: { relevance_score: number }) => r.relevance_score))).toBe(true);
+    expect(
+      close(
+        after.rerank.map((r: { relevance_score: number }) => r.relevance_score),
+        before.rerank.map((r: { relevance_score: number }) => r.relevance_score),
+      ),
+    ).toBe(true);
     expect((await post(`${s.url}/v1/embed`, { inputs: texts.slice(0, 16) })).status).toBe(200);
   });
 });

@@ -42,7 +42,9 @@ export const scenario: Scenario = {
       const unloadedBatch = await serial(url, batches, probe);
       const capacity = await closedLoop(url, batches, 16, s.tiny ? 0.5 : 5);
       const rowsPerSec = capacity.rps * BATCH;
-      log(`  unloaded: query p99 ${round(p99(unloadedQuery), 1)} ms, ${BATCH}-query request p99 ${round(p99(unloadedBatch), 1)} ms; capacity ${round(capacity.rps, 1)} req/s (${Math.round(rowsPerSec)} rows/s)`);
+      log(
+        `  unloaded: query p99 ${round(p99(unloadedQuery), 1)} ms, ${BATCH}-query request p99 ${round(p99(unloadedBatch), 1)} ms; capacity ${round(capacity.rps, 1)} req/s (${Math.round(rowsPerSec)} rows/s)`,
+      );
 
       const offered = 4 * capacity.rps;
       const outcomes = await openLoop(url, batches, offered, seconds);
@@ -51,12 +53,16 @@ export const scenario: Scenario = {
       const other = outcomes.length - admitted.length - refused.length;
       const budgetMs = (maxQueue / rowsPerSec) * 1000;
       const bound = 2 * p99(unloadedBatch) + budgetMs;
-      log(`  overload at ${round(offered, 1)} req/s for ${seconds} s: ${admitted.length} admitted (p99 ${round(p99(admitted), 0)} ms, bound ${round(bound, 0)} ms), ${refused.length} refused (p99 ${round(p99(refused), 1)} ms), ${other} other`);
+      log(
+        `  overload at ${round(offered, 1)} req/s for ${seconds} s: ${admitted.length} admitted (p99 ${round(p99(admitted), 0)} ms, bound ${round(bound, 0)} ms), ${refused.length} refused (p99 ${round(p99(refused), 1)} ms), ${other} other`,
+      );
 
       // 30 clients send 256 texts each and give up after 500 ms; then one fresh client.
       const abandoned = await Promise.all(Array.from({ length: 30 }, () => send(url, big, 500)));
       const fresh = await serial(url, singles, probe * 10, s.tiny ? 10 : 200);
-      log(`  after 30 abandoned requests (${abandoned.filter((o) => o.status === 0).length} abandoned, ${abandoned.filter((o) => o.status === 429).length} refused): fresh query p99 ${round(p99(fresh), 1)} ms (worst ${round(quantile(fresh, 1), 0)} ms) vs ${round(p99(unloadedQuery), 1)} unloaded`);
+      log(
+        `  after 30 abandoned requests (${abandoned.filter((o) => o.status === 0).length} abandoned, ${abandoned.filter((o) => o.status === 429).length} refused): fresh query p99 ${round(p99(fresh), 1)} ms (worst ${round(quantile(fresh, 1), 0)} ms) vs ${round(p99(unloadedQuery), 1)} unloaded`,
+      );
 
       const ratio = {
         admitted_p99_vs_bound: round(p99(admitted) / bound, 2),

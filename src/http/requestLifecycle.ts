@@ -25,7 +25,8 @@ export function requestTimeoutMs(req: Request, serverMs: number): number {
   const raw = req.header('x-request-timeout') ?? req.query.timeout ?? (req.body as { timeout?: unknown } | undefined)?.timeout;
   if (raw === undefined) return serverMs;
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(String(raw));
-  if (!m || (typeof raw !== 'string' && typeof raw !== 'number')) throw new AsideError('validation', `timeout must be milliseconds or a duration such as "500ms", "30s" or "1m"; got ${JSON.stringify(raw)}`);
+  if (!m || (typeof raw !== 'string' && typeof raw !== 'number'))
+    throw new AsideError('validation', `timeout must be milliseconds or a duration such as "500ms", "30s" or "1m"; got ${JSON.stringify(raw)}`);
   const ms = Math.round(Number(m[1]) * UNITS[m[2] ?? 'ms']);
   if (ms <= 0) throw new AsideError('validation', 'timeout must be positive');
   return serverMs > 0 ? Math.min(ms, serverMs) : ms;

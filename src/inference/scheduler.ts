@@ -279,7 +279,11 @@ export class Scheduler {
     this.inflightBatches++;
     const batch = TextTokenizer.batch(rows.map((r) => r.row));
     const now = Date.now();
-    this.events.batch?.(batch.batch, batch.batch * batch.seqLen, rows.map((r) => now - r.enqueuedAt));
+    this.events.batch?.(
+      batch.batch,
+      batch.batch * batch.seqLen,
+      rows.map((r) => now - r.enqueuedAt),
+    );
     q.stats.onBatch?.(batch.batch, batch.batch * batch.seqLen);
     const done = () => {
       this.inflight -= rows.length;

@@ -33,7 +33,12 @@ export function registerSchedulerMetrics(registry: client.Registry, scheduler: O
   const admissions = new client.Counter({ name: 'aside_scheduler_admissions_total', help: 'Requests admitted or refused (429) by the scheduler', labelNames: ['result'], registers: [registry] });
   const dropped = new client.Counter({ name: 'aside_scheduler_dropped_rows_total', help: 'Rows dropped before they ran (client gone, deadline passed, request failed)', registers: [registry] });
   const fill = new client.Histogram({ name: 'aside_scheduler_batch_fill_ratio', help: 'Rows per batch divided by ASIDE_MAX_BATCH', buckets: [0.05, 0.1, 0.25, 0.5, 0.75, 1], registers: [registry] });
-  const wait = new client.Histogram({ name: 'aside_scheduler_wait_seconds', help: 'Time a row waited in its queue before its batch was formed', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30], registers: [registry] });
+  const wait = new client.Histogram({
+    name: 'aside_scheduler_wait_seconds',
+    help: 'Time a row waited in its queue before its batch was formed',
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    registers: [registry],
+  });
   scheduler.events = {
     admitted: () => admissions.inc({ result: 'admitted' }),
     refused: () => admissions.inc({ result: 'refused' }),
