@@ -85,17 +85,19 @@ export class Encoder {
 
   /**
    * Admission first (a refusal costs no tokenising), then the rows are tokenised in slices with the
-   * event loop free between them, so a large request neither stalls other requests nor keeps
+   * event loop free every few milliseconds, so a large request neither stalls other requests nor keeps
    * tokenising after its client has gone; then they join their queue.
    */
   private async schedule(queue: RowQueue<Ticket>, count: number, tokenize: (i: number) => Encoded): Promise<Float32Array[]> {
     const ticket = this.scheduler.admit(count);
     const rows: Encoded[] = [];
     try {
+      let sliceStart = performance.now();
       for (let i = 0; i < count; i++) {
-        if (i > 0 && i % TOKENIZE_SLICE === 0) {
+        if (performance.now() - sliceStart > TOKENIZE_SLICE_MS) {
           await new Promise((r) => setImmediate(r));
           if (ticket.expired) break;
+          sliceStart = performance.now();
         }
         rows.push(tokenize(i));
       }
@@ -118,8 +120,8 @@ export class Encoder {
   }
 }
 
-/** Texts tokenised between two yields to the event loop. */
-const TOKENIZE_SLICE = 16;
+/** Longest the event loop is held by tokenising before other requests get a turn (ms). */
+const TOKENIZE_SLICE_MS = 4;
 
 const emptyText = (what: string) => new AsideError('validation', `${what} is empty after normalisation (only whitespace, control characters or invalid Unicode)`);
 
