@@ -14,6 +14,8 @@ import { verifyModelFile } from './models/verifyFiles';
 import { REPO_ROOT, SHIPPED_DEFAULT_TASKS, shippedTasksDir } from './paths';
 import { QueryCache } from './inference/queryCache';
 import { Metrics } from './observability/metrics';
+import { registerSchedulerMetrics } from './observability/schedulerMetrics';
+import { schedulerFor } from './inference/scheduler';
 import { Role, TaskRegistry, TaskVersion, BASE_TASK } from './tasks/registry';
 import { TaskPersistence } from './tasks/taskPersistence';
 import { log } from './log';
@@ -60,6 +62,7 @@ export class Aside {
       await backend.close();
       throw err;
     });
+    registerSchedulerMetrics(metrics.registry, schedulerFor(backend, limits));
     const base = await openBaseEncoder(spec, backend, session, limits, metrics.batchStats('base'));
     const collection = opts.collection ?? (config.collection ? await loadCollection(config.collection) : undefined);
     const indexes = collection ? new TaskIndexes(collection, spec, sha256, config.ef) : undefined;

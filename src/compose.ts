@@ -4,6 +4,7 @@ import { elasticsearchSources } from './search/sources/elasticsearch/sources';
 import { SearchPipeline } from './search/pipeline';
 import { LexicalCandidates, VectorCandidates } from './search/sources/externalSources';
 import { standardSources } from './search/sources/standardSources';
+import { CircuitBreaker } from './search/sources/circuitBreaker';
 
 /** Everything a running Aside consists of: the application, its candidate sources and the search pipeline. */
 export interface Composition {
@@ -11,6 +12,8 @@ export interface Composition {
   pipeline: SearchPipeline;
   /** The Elasticsearch URL candidates come from, when configured. */
   elasticsearch?: string;
+  /** Elasticsearch's circuit breaker, when configured (reported by `/ready`). */
+  elasticsearchCircuit?: CircuitBreaker;
   close(): Promise<void>;
 }
 
@@ -26,9 +29,9 @@ export interface ComposeOptions extends StartOptions {
 export async function compose(config: Config, opts: ComposeOptions = {}): Promise<Composition> {
   const app = await Aside.start(config, opts);
   try {
-    const es = opts.external ? { url: undefined, ...opts.external } : elasticsearchSources(app, config);
+    const es = opts.external ? { url: undefined, circuit: undefined, ...opts.external } : elasticsearchSources(app, config);
     const pipeline = new SearchPipeline(app, standardSources(app, es));
-    return { app, pipeline, elasticsearch: es.url, close: () => app.close() };
+    return { app, pipeline, elasticsearch: es.url, elasticsearchCircuit: es.circuit, close: () => app.close() };
   } catch (err) {
     await app.close();
     throw err;

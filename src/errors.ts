@@ -10,6 +10,7 @@ export type ErrorType =
   | 'payload_too_large'
   | 'overloaded'
   | 'unavailable'
+  | 'timeout'
   | 'internal';
 
 const STATUS: Record<ErrorType, number> = {
@@ -20,6 +21,7 @@ const STATUS: Record<ErrorType, number> = {
   payload_too_large: 413,
   overloaded: 429,
   unavailable: 503,
+  timeout: 504,
   internal: 500,
 };
 

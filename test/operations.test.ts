@@ -34,7 +34,7 @@ describe('operations', () => {
   describe('socket limits', () => {
     let s: TestServer;
     beforeAll(async () => {
-      s = await startServer({ collection: undefined, workers: 0, requestTimeoutMs: 1500, headersTimeoutMs: 1000, maxConnections: 4 });
+      s = await startServer({ collection: undefined, workers: 0, bodyTimeoutMs: 1500, headersTimeoutMs: 1000, maxConnections: 4 });
     });
     afterAll(async () => s.close());
 

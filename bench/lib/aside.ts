@@ -21,7 +21,7 @@ export function flopsOfRow(len: number): number {
   return dense + attention;
 }
 
-/** Aside's own encoder path (tokenise → BatchQueue → backend → pooling) in this process. */
+/** Aside's own encoder path (tokenise → scheduler → backend → pooling) in this process. */
 export async function asideEncoder(opts: { workers: number; threads: number; model?: string; graphOpt?: SessionOptions['graphOptimization']; modelPath?: string; limits?: Partial<BatchLimits> }): Promise<{ encoder: Encoder; backend: InferenceBackend }> {
   const spec = resolveModel(opts.model);
   const backend: InferenceBackend = opts.workers > 0 ? new WorkerPoolBackend(opts.workers) : new InProcessBackend();

@@ -6,6 +6,8 @@ import { fetchModels } from '../models/fetch';
 import { loadCatalog } from '../models/catalog';
 import { compose } from '../compose';
 import { log } from '../log';
+import { RequestLifecycle } from '../http/requestLifecycle';
+import { shutDownGracefully } from '../http/shutdown';
 
 /** `serve`: run the HTTP server. `start`: the embedded default — fetch the model, index the demo collection, serve. */
 export function serveCommand(embeddedDefault: boolean) {
@@ -35,14 +37,14 @@ export function serveCommand(embeddedDefault: boolean) {
       const id = config.model ?? loadCatalog().default;
       if (!id.includes('/')) await fetchModels([id]);
     }
-    const { app, pipeline, elasticsearch } = await compose(config);
-    const server = await listen(createHttpApp(app, pipeline), config.host, config.port, config);
+    const { app, pipeline, elasticsearch, elasticsearchCircuit: circuit } = await compose(config);
+    const lifecycle = new RequestLifecycle(config.requestTimeoutMs);
+    if (circuit) lifecycle.addCheck('elasticsearch', () => ({ ok: circuit.state !== 'open', gating: false, ...circuit.describe() }));
+    const server = await listen(createHttpApp(app, pipeline, lifecycle), config.host, config.port, config);
     log.info({ model: app.spec.id, provider: app.base.info.provider, backend: app.backend.name, tasks: app.registry.knownIds(), collection: app.collection?.name, elasticsearch: elasticsearch ?? 'not configured' }, 'aside ready');
     const stop = async () => {
-      log.info('shutting down');
-      server.close();
-      await app.close();
-      process.exit(0);
+      const finished = await shutDownGracefully(server, app, lifecycle, config.shutdownGraceMs);
+      process.exit(finished ? 0 : 1);
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

@@ -16,6 +16,8 @@ function zodError(e: ZodError): AsideError {
 
 /** The one mapping from errors to HTTP responses: `{error, error_type}` with the error's status. */
 export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
+  // Already answered (e.g. 504 at the deadline): the late outcome has no one to go to.
+  if (res.headersSent) return;
   let e: AsideError;
   if (err instanceof AsideError) e = err;
   else if (err?.type === 'entity.parse.failed') e = new AsideError('validation', `request body is not valid JSON: ${err.message}`);

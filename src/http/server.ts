@@ -10,9 +10,12 @@ import { searchRoutes } from './routes/search';
 import { taskRoutes } from './routes/tasks';
 import { statusRoutes } from './routes/status';
 import { log } from '../log';
+import { RequestLifecycle } from './requestLifecycle';
+import { readyRoutes } from './routes/ready';
+import { answerClientErrors } from './clientErrors';
 
 /** Routes are thin: validate, call the application, shape the answer. Errors map in one place. */
-export function createHttpApp(app: Aside, pipeline: SearchPipeline): express.Express {
+export function createHttpApp(app: Aside, pipeline: SearchPipeline, lifecycle = new RequestLifecycle(app.config.requestTimeoutMs)): express.Express {
   const web = express();
   web.disable('x-powered-by');
   web.use((req, res, next) => {
@@ -25,7 +28,9 @@ export function createHttpApp(app: Aside, pipeline: SearchPipeline): express.Exp
     });
     next();
   });
+  web.use(lifecycle.middleware());
   web.use(statusRoutes(app));
+  web.use(readyRoutes(app, lifecycle));
   web.use(embedRoutes(app));
   web.use(rerankRoutes(app));
   web.use(searchRoutes(pipeline));
@@ -37,7 +42,7 @@ export function createHttpApp(app: Aside, pipeline: SearchPipeline): express.Exp
 
 /** Socket limits: a client that sends nothing, or its body slowly, is cut off; connections are capped. */
 export interface SocketLimits {
-  requestTimeoutMs: number;
+  bodyTimeoutMs: number;
   headersTimeoutMs: number;
   keepAliveTimeoutMs: number;
   maxConnections: number;
@@ -46,8 +51,8 @@ export interface SocketLimits {
 export async function listen(web: express.Express, host: string, port: number, limits: SocketLimits): Promise<http.Server> {
   const server = http.createServer(
     {
-      requestTimeout: limits.requestTimeoutMs,
-      headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+      requestTimeout: limits.bodyTimeoutMs,
+      headersTimeout: Math.min(limits.headersTimeoutMs, limits.bodyTimeoutMs),
       keepAliveTimeout: limits.keepAliveTimeoutMs,
       // How often the timeouts above are enforced (Node's default is 30 s).
       connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
@@ -62,5 +67,6 @@ export async function listen(web: express.Express, host: string, port: number, l
       resolve(server);
     });
     server.on('error', reject);
+    answerClientErrors(server);
   });
 }

@@ -7,6 +7,12 @@ import { GraphInfo, GraphRunner, RawTensor, RunRequest } from './graphRunner';
  */
 export interface InferenceBackend {
   readonly name: string;
+  /**
+   * Batches the scheduler may have outstanding at once: one per worker. None waits inside a worker,
+   * so the next batch is formed when a worker is free, from the freshest rows (a query that arrives
+   * meanwhile goes to whichever worker frees first; rows of a client that left never start).
+   */
+  readonly batchSlots: number;
   loadGraph(key: string, modelPath: string, opts: SessionOptions): Promise<GraphInfo>;
   loadModule(key: string, tensors: Record<string, RawTensor>): Promise<void>;
   unloadModule(key: string): Promise<void>;
@@ -17,6 +23,7 @@ export interface InferenceBackend {
 /** Runs on the calling thread: simplest, but a forward pass blocks the event loop while it runs. */
 export class InProcessBackend implements InferenceBackend {
   readonly name = 'in-process';
+  readonly batchSlots = 1;
   private readonly runner = new GraphRunner();
   loadGraph(key: string, modelPath: string, opts: SessionOptions): Promise<GraphInfo> {
     return this.runner.loadGraph(key, modelPath, opts);

@@ -1,81 +1,95 @@
-import { AsideError } from '../errors';
-import { Encoded, TextTokenizer, TokenBatch } from '../text/tokenizer';
+import { Encoded, TokenBatch } from '../text/tokenizer';
 
 export interface BatchLimits {
   /** Rows per forward pass. */
   maxBatch: number;
   /** Padded tokens (rows × longest row) per forward pass. */
   maxBatchTokens: number;
-  /** How long the first row of a batch may wait for company. */
+  /**
+   * Kept for configuration compatibility and ignored: the scheduler forms a batch the moment a worker
+   * slot is free, so rows wait only while every worker is busy (docs/serving.md).
+   */
   maxWaitMs: number;
-  /** Rows waiting at most; beyond this, requests are refused with 429. */
+  /** Rows admitted at most (queued + in flight, every task together); beyond this, 429. */
   maxQueue: number;
 }
 
-export const DEFAULT_LIMITS: BatchLimits = { maxBatch: 32, maxBatchTokens: 16384, maxWaitMs: 2, maxQueue: 4096 };
-
-interface Pending {
-  row: Encoded;
-  resolve: (v: Float32Array) => void;
-  reject: (e: Error) => void;
-}
+export const DEFAULT_LIMITS: BatchLimits = { maxBatch: 32, maxBatchTokens: 16384, maxWaitMs: 0, maxQueue: 4096 };
 
 export interface BatchStats {
   onBatch?(rows: number, paddedTokens: number): void;
 }
 
+/** Runs one padded batch on the backend and returns one vector (or one-element score) per row. */
+export type RunBatch = (batch: TokenBatch) => Promise<Float32Array[]>;
+
+/** One row waiting for a forward pass; `owner` is the request it belongs to. */
+export interface QueuedRow<O> {
+  row: Encoded;
+  owner: O;
+  /** Index of this row in its request's answer. */
+  index: number;
+  enqueuedAt: number;
+  /** Set after its batch failed: it runs alone, so only a row that fails by itself fails its request. */
+  solo?: boolean;
+}
+
 /**
- * Dynamic micro-batching for one task version and one output kind. Rows from concurrent requests
- * join one queue; a batch leaves when it is full (rows or padded tokens) or when its oldest row has
- * waited maxWaitMs. Rows are sorted by length inside each flush so batches pad little.
+ * The rows of one (graph, module, output, text class): what may share a forward pass. FIFO across
+ * requests, so an early request is never overtaken by a later one of the same queue; a request's own
+ * rows are sorted by length when they arrive, so its batches pad little. The scheduler decides when a
+ * batch leaves and from which queue; this class only decides which rows make it.
  */
-export class BatchQueue {
-  private pending: Pending[] = [];
-  private timer: NodeJS.Timeout | undefined;
+export class RowQueue<O> {
+  private rows: QueuedRow<O>[] = [];
+  /** Deficit round-robin credit, in padded tokens (the scheduler's bookkeeping). */
+  deficit = 0;
 
   constructor(
-    private readonly run: (batch: TokenBatch) => Promise<Float32Array[]>,
-    private readonly limits: BatchLimits,
-    private readonly stats: BatchStats = {},
+    readonly key: string,
+    readonly run: RunBatch,
+    readonly stats: BatchStats = {},
   ) {}
 
-  get depth(): number {
-    return this.pending.length;
+  get size(): number {
+    return this.rows.length;
   }
 
-  submit(rows: Encoded[]): Promise<Float32Array[]> {
-    if (this.pending.length + rows.length > this.limits.maxQueue && this.pending.length > 0) {
-      throw new AsideError('overloaded', `inference queue is full (${this.pending.length} rows waiting); retry shortly`, { retryAfterSeconds: 1 });
-    }
-    const promises = rows.map((row) => new Promise<Float32Array>((resolve, reject) => this.pending.push({ row, resolve, reject })));
-    if (this.pending.length >= this.limits.maxBatch) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), this.limits.maxWaitMs);
-    return Promise.all(promises);
+  push(rows: QueuedRow<O>[]): void {
+    this.rows.push(...[...rows].sort((a, b) => a.row.ids.length - b.row.ids.length));
   }
 
-  private flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    const all = this.pending.sort((a, b) => a.row.ids.length - b.row.ids.length);
-    this.pending = [];
-    let start = 0;
-    while (start < all.length) {
-      let end = start;
-      let longest = 0;
-      while (end < all.length && end - start < this.limits.maxBatch) {
-        const len = Math.max(longest, all[end].row.ids.length);
-        if (end > start && len * (end - start + 1) > this.limits.maxBatchTokens) break;
-        longest = len;
-        end++;
-      }
-      const group = all.slice(start, end);
-      start = end;
-      const batch = TextTokenizer.batch(group.map((p) => p.row));
-      this.stats.onBatch?.(batch.batch, batch.batch * batch.seqLen);
-      this.run(batch).then(
-        (res) => group.forEach((p, i) => p.resolve(res[i])),
-        (err: Error) => group.forEach((p) => p.reject(err)),
-      );
+  /** Puts rows back at the head (a failed batch's rows, to be retried one by one). */
+  unshift(rows: QueuedRow<O>[]): void {
+    this.rows.unshift(...rows);
+  }
+
+  /** Removes every row of `owner`; returns how many there were. */
+  drop(owner: O): number {
+    const before = this.rows.length;
+    this.rows = this.rows.filter((r) => r.owner !== owner);
+    return before - this.rows.length;
+  }
+
+  /**
+   * The next batch from the head: as many rows as fit under maxBatch and maxBatchTokens (at least
+   * one); a row marked solo always goes alone. `cost` is its padded tokens.
+   */
+  plan(limits: Pick<BatchLimits, 'maxBatch' | 'maxBatchTokens'>): { count: number; cost: number } {
+    if (!this.rows.length) return { count: 0, cost: 0 };
+    if (this.rows[0].solo) return { count: 1, cost: this.rows[0].row.ids.length };
+    let count = 0;
+    let longest = 0;
+    while (count < this.rows.length && count < limits.maxBatch && !this.rows[count].solo) {
+      const len = Math.max(longest, this.rows[count].row.ids.length);
+      if (count > 0 && len * (count + 1) > limits.maxBatchTokens) break;
+      longest = len;
+      count++;
     }
+    return { count, cost: count * longest };
+  }
+
+  take(count: number): QueuedRow<O>[] {
+    return this.rows.splice(0, count);
   }
 }

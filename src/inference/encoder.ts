@@ -1,7 +1,9 @@
 import { ModelSpec, PoolingMode } from '../models/catalog';
 import { TextTokenizer, Encoded } from '../text/tokenizer';
 import { joinDocument, TextContract, TitledText, withPrefix } from '../text/documentText';
-import { BatchLimits, BatchQueue, BatchStats, DEFAULT_LIMITS } from './batchQueue';
+import { AsideError } from '../errors';
+import { BatchLimits, BatchStats, DEFAULT_LIMITS, RowQueue } from './batchQueue';
+import { schedulerFor, Scheduler, Ticket } from './scheduler';
 import { InferenceBackend, InProcessBackend } from './backend';
 import { defaultSessionOptions, Provider, SessionOptions } from './session';
 
@@ -27,8 +29,9 @@ export interface EncoderTarget {
 }
 
 /**
- * Tokenises on the calling thread and hands rows to this task version's micro-batching queues, which
- * feed the inference backend. One Encoder per task version; the backend and tokenizer are shared.
+ * Tokenises on the calling thread and hands rows to this task version's queues in the backend's one
+ * scheduler (inference/scheduler.ts), which batches them onto free workers. One Encoder per task
+ * version; the backend, its scheduler and the tokenizer are shared.
  */
 export class Encoder {
   constructor(
@@ -38,51 +41,89 @@ export class Encoder {
     readonly info: EncoderInfo,
     private readonly limits: BatchLimits = DEFAULT_LIMITS,
     private readonly stats: BatchStats = {},
-  ) {}
+  ) {
+    this.scheduler = schedulerFor(backend, limits);
+  }
 
-  private embedQueue: BatchQueue | undefined;
-  private scoreQueue: BatchQueue | undefined;
+  private readonly scheduler: Scheduler;
+  private readonly prefixPieces: Partial<Record<TextKind, number>> = {};
 
   /** A document as this task was trained to see it (the manifest's text contract). */
   documentText(doc: TitledText): string {
     return joinDocument(doc, this.target.text);
   }
 
+  /**
+   * Token ids of each text. A text with no tokens of its own (whitespace, control characters, a lone
+   * surrogate or invalid UTF-8 only) is refused like "" is: it would embed as the vector of nothing.
+   */
   tokenize(texts: string[], kind: TextKind): Encoded[] {
-    const max = this.target.maxLength[kind];
-    return texts.map((t) => this.tokenizer.single(withPrefix(this.target.prefixes, kind, t), max));
+    return texts.map((t, i) => this.tokenizeOne(t, kind, texts.length > 1 ? i : undefined));
   }
 
-  private queueFor(output: 'embedding' | 'scores'): BatchQueue {
+  private tokenizeOne(text: string, kind: TextKind, index: number | undefined): Encoded {
+    const own = (this.prefixPieces[kind] ??= this.tokenizer.pieces(withPrefix(this.target.prefixes, kind, '')).length) + 2;
+    const enc = this.tokenizer.single(withPrefix(this.target.prefixes, kind, text), this.target.maxLength[kind]);
+    if (enc.ids.length <= own) throw emptyText(index === undefined ? 'the input' : `input ${index}`);
+    return enc;
+  }
+
+  /** One queue per task version, output and text class, so queries never wait in line behind documents. */
+  private queueFor(output: 'embedding' | 'scores', textClass: TextKind | 'pair'): RowQueue<Ticket> {
+    const { graph, module, pooling, normalize } = this.target;
+    const key = `${graph}|${module ?? ''}|${output}|${textClass}`;
     if (output === 'scores') {
-      return (this.scoreQueue ??= new BatchQueue(
-        (batch) => this.backend.run({ graph: this.target.graph, module: this.target.module, batch, output: { kind: 'scores' } }).then((r) => Array.from(r[0], (v) => Float32Array.of(v))),
-        this.limits,
-        this.stats,
-      ));
+      return this.scheduler.queue(key, (batch) => this.backend.run({ graph, module, batch, output: { kind: 'scores' } }).then((r) => Array.from(r[0], (v) => Float32Array.of(v))), this.stats);
     }
-    return (this.embedQueue ??= new BatchQueue(
-      (batch) => this.backend.run({ graph: this.target.graph, module: this.target.module, batch, output: { kind: 'embedding', pooling: this.target.pooling, normalize: this.target.normalize } }),
-      this.limits,
-      this.stats,
-    ));
+    return this.scheduler.queue(key, (batch) => this.backend.run({ graph, module, batch, output: { kind: 'embedding', pooling, normalize } }), this.stats);
   }
 
-  /** Rows waiting in this encoder's queues. */
+  /** Rows of this task version waiting for a forward pass. */
   get queueDepth(): number {
-    return (this.embedQueue?.depth ?? 0) + (this.scoreQueue?.depth ?? 0);
+    return this.scheduler.depth(`${this.target.graph}|${this.target.module ?? ''}|`);
+  }
+
+  /**
+   * Admission first (a refusal costs no tokenising), then the rows are tokenised in slices with the
+   * event loop free every few milliseconds, so a large request neither stalls other requests nor keeps
+   * tokenising after its client has gone; then they join their queue.
+   */
+  private async schedule(queue: RowQueue<Ticket>, count: number, tokenize: (i: number) => Encoded): Promise<Float32Array[]> {
+    const ticket = this.scheduler.admit(count);
+    const rows: Encoded[] = [];
+    try {
+      let sliceStart = performance.now();
+      for (let i = 0; i < count; i++) {
+        if (performance.now() - sliceStart > TOKENIZE_SLICE_MS) {
+          await new Promise((r) => setImmediate(r));
+          if (ticket.expired) break;
+          sliceStart = performance.now();
+        }
+        rows.push(tokenize(i));
+      }
+    } catch (err) {
+      this.scheduler.release(ticket);
+      throw err;
+    }
+    return this.scheduler.submit(ticket, queue, rows);
   }
 
   embed(texts: string[], kind: TextKind): Promise<Float32Array[]> {
-    return this.queueFor('embedding').submit(this.tokenize(texts, kind));
+    return this.schedule(this.queueFor('embedding', kind), texts.length, (i) => this.tokenizeOne(texts[i], kind, texts.length > 1 ? i : undefined));
   }
 
   /** Cross-encoder relevance of each document to the query (reranker graphs only). */
   async score(query: string, documents: string[]): Promise<number[]> {
-    const rows = documents.map((d) => this.tokenizer.pair(query, d, this.target.maxLength.pair));
-    return (await this.queueFor('scores').submit(rows)).map((v) => v[0]);
+    if (this.tokenizer.pieces(query).length === 0) throw emptyText('the query');
+    const rows = await this.schedule(this.queueFor('scores', 'pair'), documents.length, (i) => this.tokenizer.pair(query, documents[i], this.target.maxLength.pair));
+    return rows.map((v) => v[0]);
   }
 }
+
+/** Longest the event loop is held by tokenising before other requests get a turn (ms). */
+const TOKENIZE_SLICE_MS = 4;
+
+const emptyText = (what: string) => new AsideError('validation', `${what} is empty after normalisation (only whitespace, control characters or invalid Unicode)`);
 
 /** Loads the bare backbone of a model spec as a graph and returns its encoder. */
 export async function openBaseEncoder(spec: ModelSpec, backend: InferenceBackend = new InProcessBackend(), session: SessionOptions = defaultSessionOptions(), limits: BatchLimits = DEFAULT_LIMITS, stats: BatchStats = {}): Promise<Encoder> {

@@ -4,8 +4,8 @@ import { AsideError } from '../../errors';
 import { TaskVersion } from '../../tasks/registry';
 
 /** Size limits shared by every route that takes texts. */
-export function checkTexts(app: Aside, texts: string[], max = app.config.maxInputs): void {
-  if (texts.length > max) throw new AsideError('payload_too_large', `${texts.length} inputs in one request; the limit is ${max}`);
+export function checkTexts(app: Aside, texts: string[], max = app.config.maxInputs, what = 'inputs'): void {
+  if (texts.length > max) throw new AsideError('payload_too_large', `${texts.length} ${what} in one request; the limit is ${max}`);
   const long = texts.findIndex((t) => t.length > app.config.maxTextChars);
   if (long >= 0) throw new AsideError('payload_too_large', `input ${long} has ${texts[long].length} characters; the limit is ${app.config.maxTextChars}`);
 }

@@ -15,7 +15,8 @@ export function rerankRoutes(app: Aside): Router {
   const body = jsonBody(BODY_LIMITS.texts);
   const run = async (body: ReturnType<typeof RerankRequest.parse>, task?: string) => {
     const docs = (body.documents ?? body.texts ?? []).map((d) => (typeof d === 'string' ? { text: d } : d));
-    checkTexts(app, [body.query, ...docs.map((d) => d.text)], app.config.maxRerankDocuments + 1);
+    checkTexts(app, docs.map((d) => d.text), app.config.maxRerankDocuments, 'documents');
+    checkTexts(app, [body.query], 1, 'queries');
     const { task: answered, scores } = await app.rerank(body.query, docs.map((d) => d.text), body.task ?? body.model ?? task);
     const ranked = scores.map((s, index) => ({ index, relevance_score: s })).sort((a, b) => b.relevance_score - a.relevance_score);
     const top = ranked.slice(0, body.top_n ?? ranked.length);

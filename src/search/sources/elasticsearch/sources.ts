@@ -5,6 +5,7 @@ import { ElasticsearchCandidates } from './bm25Candidates';
 import { ElasticsearchKnn } from './knnCandidates';
 import { defaultIndexName } from './indexName';
 import { LexicalCandidates, VectorCandidates } from '../externalSources';
+import { CircuitBreaker } from '../circuitBreaker';
 
 /**
  * Elasticsearch candidate backends when ASIDE_ES_URL is set. The index defaults to the one
@@ -12,7 +13,7 @@ import { LexicalCandidates, VectorCandidates } from '../externalSources';
  * ASIDE_ES_FIELDS (comma-separated, boosts allowed) and ASIDE_ES_QUERY_TEMPLATE (JSON with
  * "{{query}}") override it.
  */
-export function elasticsearchSources(app: Aside, config: Config): { url?: string; lexical?: LexicalCandidates; vectors?: VectorCandidates } {
+export function elasticsearchSources(app: Aside, config: Config): { url?: string; lexical?: LexicalCandidates; vectors?: VectorCandidates; circuit?: CircuitBreaker } {
   const es = esConfigOf(config);
   if (!es) return {};
   const client = createEsClient(es);
@@ -22,5 +23,13 @@ export function elasticsearchSources(app: Aside, config: Config): { url?: string
     fields: config.esFields?.split(',').map((f) => f.trim()),
     template: config.esQueryTemplate,
   });
-  return { url: es.url, lexical, vectors: new ElasticsearchKnn(client, { index }) };
+  const vectors = new ElasticsearchKnn(client, { index });
+  // One circuit for both: they share the cluster. While it is open, calls fail at once with 503.
+  const circuit = new CircuitBreaker('Elasticsearch', config.esBreakerMs);
+  return {
+    url: es.url,
+    circuit,
+    lexical: { search: (...a) => circuit.call(() => lexical.search(...a)) },
+    vectors: { knn: (...a) => circuit.call(() => vectors.knn(...a)) },
+  };
 }
