@@ -1,5 +1,6 @@
 import express, { RequestHandler } from 'express';
 import { ARCHIVE_LIMITS } from '../tasks/uploadArchive';
+import { bodyTimeout } from './requestLifecycle';
 
 /**
  * Request bodies are parsed per route, after any authentication, with a limit that fits the route:
@@ -15,6 +16,7 @@ export const BODY_LIMITS = {
   taskArchive: ARCHIVE_LIMITS.totalBytes + 1024 * 1024,
 } as const;
 
-export const jsonBody = (limit: number): RequestHandler => express.json({ limit });
+/** JSON up to `limit` bytes; then the body's `timeout` (if any) becomes the request's deadline. */
+export const jsonBody = (limit: number): RequestHandler[] => [express.json({ limit }), bodyTimeout];
 
 export const zipBody = (limit: number): RequestHandler => express.raw({ type: ['application/zip', 'application/octet-stream'], limit });

@@ -1,6 +1,6 @@
 import { Request, RequestHandler } from 'express';
 import { AsideError } from '../errors';
-import { runInScope } from '../inference/requestScope';
+import { RequestScope, runInScope } from '../inference/requestScope';
 import { errorHandler } from './errors';
 
 /** One line of `/ready`: `ok: false` on a gating check makes the server not ready. */
@@ -31,6 +31,20 @@ export function requestTimeoutMs(req: Request, serverMs: number): number {
   if (ms <= 0) throw new AsideError('validation', 'timeout must be positive');
   return serverMs > 0 ? Math.min(ms, serverMs) : ms;
 }
+
+interface DeadlineLocals {
+  applyBodyTimeout?: () => void;
+}
+
+/** After a route parsed its body: the body's `timeout` (if any, and no header or query gave one) shortens the deadline. */
+export const bodyTimeout: RequestHandler = (_req, res, next) => {
+  try {
+    (res.locals as DeadlineLocals).applyBodyTimeout?.();
+    next();
+  } catch (err) {
+    next(err);
+  }
+};
 
 /**
  * Every request's lifetime on the server: its deadline (answered 504 when it passes), its
@@ -85,29 +99,41 @@ export class RequestLifecycle {
         res.setHeader('Connection', 'close');
         return next(new AsideError('unavailable', 'the server is shutting down and takes no new requests', { retryAfterSeconds: 1 }));
       }
+      // Task loads (admin) may take minutes (validation, probe, a new index): only their own timeout applies.
+      const serverMs = req.path.startsWith('/v1/tasks') ? 0 : this.serverTimeoutMs;
       let timeoutMs: number;
       try {
-        // Task loads (admin) may take minutes (validation, probe, a new index): only their own timeout applies.
-        timeoutMs = requestTimeoutMs(req, req.path.startsWith('/v1/tasks') ? 0 : this.serverTimeoutMs);
+        timeoutMs = requestTimeoutMs(req, serverMs);
       } catch (err) {
         return next(err);
       }
       const controller = new AbortController();
+      const scope: RequestScope = { signal: controller.signal };
+      let timer: NodeJS.Timeout | undefined;
+      const setDeadline = (ms: number) => {
+        clearTimeout(timer);
+        if (ms <= 0) return;
+        scope.deadline = Date.now() + ms;
+        timer = setTimeout(() => {
+          const err = new AsideError('timeout', `the request did not complete within its deadline of ${ms} ms`, { timeout_ms: ms });
+          controller.abort(err);
+          if (!res.headersSent) errorHandler(err, req, res, () => undefined);
+        }, ms);
+      };
+      setDeadline(timeoutMs);
+      // Bodies are parsed per route, after this: a `timeout` in the body applies once it is read.
+      (res.locals as DeadlineLocals).applyBodyTimeout = () => {
+        if (req.header('x-request-timeout') !== undefined || req.query.timeout !== undefined) return;
+        if ((req.body as { timeout?: unknown } | undefined)?.timeout === undefined) return;
+        setDeadline(requestTimeoutMs(req, serverMs));
+      };
       this.active++;
-      const timer =
-        timeoutMs > 0
-          ? setTimeout(() => {
-              const err = new AsideError('timeout', `the request did not complete within its deadline of ${timeoutMs} ms`, { timeout_ms: timeoutMs });
-              controller.abort(err);
-              if (!res.headersSent) errorHandler(err, req, res, () => undefined);
-            }, timeoutMs)
-          : undefined;
       res.on('close', () => {
         clearTimeout(timer);
         if (!res.writableFinished) controller.abort(new AsideError('unavailable', 'the client closed the connection'));
         if (--this.active === 0) this.idleWaiters.splice(0).forEach((f) => f());
       });
-      runInScope({ signal: controller.signal, deadline: timeoutMs > 0 ? Date.now() + timeoutMs : undefined }, () => next());
+      runInScope(scope, () => next());
     };
   }
 }
