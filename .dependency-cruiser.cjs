@@ -8,6 +8,7 @@ const LAYERS = [
   ['composition root', '^src/compose[.]ts$'],
   ['search service and candidate sources', '^src/search/'],
   ['application core', '^src/aside[.]ts$'],
+  ['re-ranking by late interaction (token stores, MaxSim kernel, blend)', '^src/rerank/'],
   ['task registry and indexes', '^src/(tasks|index)/'],
   ['inference (encoders, batching, workers)', '^src/inference/'],
   ['text, models, data, evaluation', '^src/(text|models|data|eval)/'],

@@ -20,6 +20,9 @@ import { Role, TaskRegistry, TaskVersion, BASE_TASK } from './tasks/registry';
 import { TaskPersistence } from './tasks/taskPersistence';
 import { log } from './log';
 import { AsideError } from './errors';
+import { LateInteraction } from './rerank/lateInteraction';
+import { MaxSimKernel } from './rerank/maxsimKernel';
+import { LATE_INTERACTION } from './tasks/manifest';
 
 export interface StartOptions {
   backend?: InferenceBackend;
@@ -48,6 +51,7 @@ export class Aside {
     readonly cache: QueryCache,
     private readonly indexes: TaskIndexes | undefined,
     private readonly persistence: TaskPersistence,
+    readonly late: LateInteraction,
   ) {
     this.docsById = new Map((indexes?.collection.docs ?? []).map((d) => [d.id, d]));
   }
@@ -84,7 +88,8 @@ export class Aside {
     });
     registry.addBase(base);
     const persistence: TaskPersistence = new TaskPersistence(registry);
-    const app = new Aside(config, spec, sha256, backend, registry, base, metrics, new QueryCache(config.cacheSize, config.cacheTtlMs, (hit) => metrics.cache.inc({ result: hit ? 'hit' : 'miss' })), indexes, persistence);
+    const late = new LateInteraction(await MaxSimKernel.open(), collection);
+    const app = new Aside(config, spec, sha256, backend, registry, base, metrics, new QueryCache(config.cacheSize, config.cacheTtlMs, (hit) => metrics.cache.inc({ result: hit ? 'hit' : 'miss' })), indexes, persistence, late);
     persistence.prepare();
     const tasksDir = config.tasksDir ? '.' : fs.existsSync(shippedTasksDir()) ? 'models/tasks' : undefined;
     if (tasksDir) {
@@ -100,6 +105,9 @@ export class Aside {
     }
     metrics.tasksLoaded.set(registry.list().length);
     if (collection) await app.corpusFor(registry.get(registry.defaultId('retriever') ?? BASE_TASK));
+    // Index time for the default late-interaction re-ranker too: its token states of the collection.
+    const reranker = registry.defaultId('reranker');
+    if (collection && reranker && registry.get(reranker).kind === LATE_INTERACTION) await late.storeFor(registry.get(reranker));
     return app;
   }
 
@@ -153,12 +161,18 @@ export class Aside {
     }
   }
 
-  /** Raw re-ranker scores; titled documents are joined by the re-ranker's own text contract. */
-  async rerank(query: string, documents: (string | TitledText)[], taskId?: string): Promise<{ task: TaskVersion; scores: number[] }> {
+  /**
+   * Raw re-ranker scores. Titled documents are joined by the re-ranker's own text contract; a document
+   * of the served collection (it has an `id`) lets late interaction read its stored token states.
+   */
+  async rerank(query: string, documents: (string | (TitledText & { id?: string }))[], taskId?: string): Promise<{ task: TaskVersion; scores: number[] }> {
     const lease = this.registry.acquire(taskId, 'reranker');
     try {
-      const enc = lease.task.encoder;
-      return { task: lease.task, scores: await enc.score(query, documents.map((d) => (typeof d === 'string' ? d : enc.documentText(d)))) };
+      const t = lease.task;
+      const enc = t.encoder;
+      const texts = documents.map((d) => (typeof d === 'string' ? d : enc.documentText(d)));
+      const scores = t.kind === LATE_INTERACTION ? await this.late.score(t, query, documents.map((d, i) => ({ id: typeof d === 'string' ? undefined : d.id, text: texts[i] }))) : await enc.score(query, texts);
+      return { task: t, scores };
     } finally {
       lease.release();
     }
@@ -169,6 +183,7 @@ export class Aside {
   }
 
   async close(): Promise<void> {
+    await this.late.close();
     await this.backend.close();
   }
 }

@@ -9,10 +9,12 @@ import { score, Run } from '../eval/metrics';
 import { asideHome } from '../paths';
 import { progress } from '../util/progress';
 import { localNodeUrl } from '../search/sources/elasticsearch/localNodeUrl';
+import { parseBlendFlag, median } from '../rerank/evalFlags';
+import { LATE_INTERACTION } from '../tasks/manifest';
 
 /**
  * `eval --collection DIR [--model ID] [--task ID] [--candidates dense|elasticsearch|hybrid|elasticsearch-knn]
- * [--rerank TASK] [--window N]`: runs every judged query through the same SearchPipeline the HTTP
+ * [--rerank TASK|default] [--blend rerank=W,bm25=W,dense=W|false] [--window N] [--hits-out FILE]`: runs every judged query through the same SearchPipeline the HTTP
  * server uses and prints one JSON line with nDCG@10, Recall@100 and MRR@10 (also appended to
  * .aside/results/eval.jsonl). Elasticsearch modes need ASIDE_ES_URL and an index written by
  * `npm run es -- index`.
@@ -30,6 +32,8 @@ export default async function evalCommand(args: string[]): Promise<void> {
       split: { type: 'string', default: 'test' },
       'tasks-dir': { type: 'string' },
       out: { type: 'string' },
+      blend: { type: 'string' },
+      'hits-out': { type: 'string' },
     },
   });
   if (!values.collection) throw new Error('--collection <BEIR dir> is required');
@@ -45,23 +49,34 @@ export default async function evalCommand(args: string[]): Promise<void> {
   const { app, pipeline } = await compose(config, { collection });
   try {
     const window = Number(values.window);
-    const base = searchQuery({ query: 'x', k: 100, task: values.task, candidates: values.candidates, window, rerank: values.rerank ? { task: values.rerank } : false, include_text: false });
+    // --rerank default: whatever the server's default re-ranker is; --blend omitted: its manifest's blend.
+    const rerank = values.rerank ? { ...(values.rerank === 'default' ? {} : { task: values.rerank }), ...(values.blend !== undefined ? { blend: parseBlendFlag(values.blend) } : {}) } : false;
+    const base = searchQuery({ query: 'x', k: 100, task: values.task, candidates: values.candidates, window, rerank, include_text: false });
     // Build (or load) the retriever's index before the clock starts: a task's first search would build it.
     if (values.candidates === 'dense' || values.candidates === 'hybrid') await app.corpusFor(app.registry.get(values.task ?? app.registry.defaultId('retriever')!));
+    const rerankTask = values.rerank ? app.registry.get(values.rerank === 'default' ? app.registry.defaultId('reranker')! : values.rerank) : undefined;
+    if (rerankTask?.kind === LATE_INTERACTION) await app.late.storeFor(rerankTask);
+    const rerankMs: number[] = [];
+    const hitsOut = values['hits-out'] ? fs.openSync(values['hits-out'], 'w') : undefined;
     const run: Run = new Map();
     const bar = progress(`search ${collection.name}`, collection.queries.length, 'queries');
     const started = Date.now();
     let retriever = '';
     let reranker: string | undefined;
+    let blendUsed: unknown;
     for (const q of collection.queries) {
       // k + 1: a query that is itself a corpus document (ArguAna) must not count itself (BEIR/MTEB).
       const r = await pipeline.search({ ...base, query: q.text, k: 101 });
       retriever = r.task ? `${r.task}@${r.task_version}` : '';
       reranker = r.rerank ? `${r.rerank.task}@${r.rerank.task_version}` : undefined;
+      blendUsed = r.rerank?.blend;
       run.set(q.id, r.hits.map((h) => h.id).filter((id) => id !== q.id).slice(0, 100));
+      if (r.timings_ms.rerank !== undefined) rerankMs.push(r.timings_ms.rerank);
+      if (hitsOut !== undefined) fs.writeSync(hitsOut, JSON.stringify({ query: q.id, hits: r.hits.filter((h) => h.id !== q.id).map((h) => ({ id: h.id, score: h.score, scores: h.scores })) }) + '\n');
       bar.tick();
     }
     bar.stop();
+    if (hitsOut !== undefined) fs.closeSync(hitsOut);
     const result = {
       collection: collection.name,
       split: collection.split,
@@ -70,7 +85,9 @@ export default async function evalCommand(args: string[]): Promise<void> {
       candidates: values.candidates,
       rerank: reranker ?? null,
       window: values.rerank ? window : null,
+      blend: blendUsed ?? null,
       ...score(run, collection.qrels),
+      rerank_ms_p50: rerankMs.length ? median(rerankMs) : null,
       seconds: Math.round((Date.now() - started) / 100) / 10,
       provider: app.base.info.provider,
       at: new Date().toISOString(),

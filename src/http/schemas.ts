@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SEARCH_DEFAULTS, SearchQuery } from '../search/query';
+import { BlendWeights } from '../tasks/rerankSettings';
 
 /** Every request body Aside accepts, and nothing else (responses are built in the routes). */
 const text = z.string().min(1, 'texts must not be empty');
@@ -32,7 +33,8 @@ export const SearchRequest = z.object({
   task: taskId,
   candidates: z.string().min(1).max(64).default(SEARCH_DEFAULTS.candidates),
   window: z.number().int().min(1).max(1000).default(SEARCH_DEFAULTS.window),
-  rerank: z.union([z.literal(false), z.object({ task: taskId })]).default(SEARCH_DEFAULTS.rerank),
+  // blend omitted: the re-ranker manifest's default blend; false: raw re-ranker order.
+  rerank: z.union([z.literal(false), z.object({ task: taskId, blend: z.union([BlendWeights, z.literal(false)]).optional() })]).default(SEARCH_DEFAULTS.rerank),
   fallback: z.boolean().default(SEARCH_DEFAULTS.fallback),
   filter: z.object({ ids: z.array(z.string()).optional() }).optional(),
   rrf_k: z.number().int().min(1).max(10_000).default(SEARCH_DEFAULTS.rrf_k),

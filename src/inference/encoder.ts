@@ -69,9 +69,10 @@ export class Encoder {
   }
 
   /** One queue per task version, output and text class, so queries never wait in line behind documents. */
-  private queueFor(output: 'embedding' | 'scores', textClass: TextKind | 'pair'): RowQueue<Ticket> {
+  private queueFor(output: 'embedding' | 'scores' | 'tokens', textClass: TextKind | 'pair'): RowQueue<Ticket> {
     const { graph, module, pooling, normalize } = this.target;
     const key = `${graph}|${module ?? ''}|${output}|${textClass}`;
+    if (output === 'tokens') return this.scheduler.queue(key, (batch) => this.backend.run({ graph, module, batch, output: { kind: 'tokens' } }), this.stats);
     if (output === 'scores') {
       return this.scheduler.queue(key, (batch) => this.backend.run({ graph, module, batch, output: { kind: 'scores' } }).then((r) => Array.from(r[0], (v) => Float32Array.of(v))), this.stats);
     }
@@ -110,6 +111,11 @@ export class Encoder {
 
   embed(texts: string[], kind: TextKind): Promise<Float32Array[]> {
     return this.schedule(this.queueFor('embedding', kind), texts.length, (i) => this.tokenizeOne(texts[i], kind, texts.length > 1 ? i : undefined));
+  }
+
+  /** Per-token states ([tokens × dim], unnormalised) of already tokenised rows: late interaction's input. */
+  tokenStates(rows: Encoded[], kind: TextKind): Promise<Float32Array[]> {
+    return this.schedule(this.queueFor('tokens', kind), rows.length, (i) => rows[i]);
   }
 
   /** Cross-encoder relevance of each document to the query (reranker graphs only). */

@@ -1,11 +1,14 @@
 import * as ort from 'onnxruntime-node';
 import { TokenBatch } from '../text/tokenizer';
 import { openSession, Provider, SessionOptions } from './session';
-import { pool } from './pooling';
+import { pool, tokenStates } from './pooling';
 import { PoolingMode } from '../models/catalog';
 
-/** What a forward pass should return: pooled sentence vectors, or one relevance score per row. */
-export type OutputSpec = { kind: 'embedding'; pooling: PoolingMode; normalize: boolean } | { kind: 'scores' };
+/**
+ * What a forward pass should return: pooled sentence vectors, one relevance score per row, or each
+ * row's token states (real tokens only, [tokens × dim] row-major) for late interaction.
+ */
+export type OutputSpec = { kind: 'embedding'; pooling: PoolingMode; normalize: boolean } | { kind: 'scores' } | { kind: 'tokens' };
 
 export interface RunRequest {
   graph: string;
@@ -91,6 +94,7 @@ export class GraphRunner {
     }
     const hidden = result.last_hidden_state ?? result[info.outputs[0]];
     const dim = hidden.dims[hidden.dims.length - 1];
+    if (req.output.kind === 'tokens') return tokenStates(hidden.data as Float32Array, b.attentionMask, b.batch, b.seqLen, dim);
     return pool(hidden.data as Float32Array, b.attentionMask, b.batch, b.seqLen, dim, req.output.pooling, req.output.normalize);
   }
 

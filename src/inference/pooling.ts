@@ -34,3 +34,17 @@ export function l2normalize(v: Float32Array): Float32Array {
   for (let i = 0; i < v.length; i++) v[i] *= inv;
   return v;
 }
+
+/**
+ * Each row's states of its real tokens (a row's tokens are a prefix: batches pad on the right), as a
+ * fresh array per row so worker threads can transfer them.
+ */
+export function tokenStates(hidden: Float32Array, mask: BigInt64Array, batch: number, seqLen: number, dim: number): Float32Array[] {
+  const out: Float32Array[] = [];
+  for (let b = 0; b < batch; b++) {
+    let n = 0;
+    while (n < seqLen && mask[b * seqLen + n] !== 0n) n++;
+    out.push(hidden.slice(b * seqLen * dim, (b * seqLen + n) * dim));
+  }
+  return out;
+}

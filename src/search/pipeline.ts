@@ -4,6 +4,7 @@ import { TitledText } from '../text/documentText';
 import { log } from '../log';
 import { SearchHit, SearchQuery, SearchResponse } from './query';
 import { CandidateList, CandidateSources, elapsedMs } from './sources/source';
+import { rerankWindow } from './rerankStage';
 
 /**
  * The search service: candidates from a named source (falling back to dense when asked and the source
@@ -38,21 +39,24 @@ export class SearchPipeline {
     if (q.rerank && hits.length) {
       const t = process.hrtime.bigint();
       const r = await this.app.rerank(q.query, hits.map((h) => this.documentOf(h)), q.rerank.task);
-      rerankInfo = { task: r.task.id, task_version: r.task.version };
-      hits = hits.map((h, i) => ({ ...h, score: r.scores[i], stage: 'rerank' as const })).sort((a, b) => b.score - a.score);
+      const blend = q.rerank.blend ?? r.task.manifest?.blend?.weights ?? false;
+      rerankInfo = { task: r.task.id, task_version: r.task.version, blend };
+      hits = rerankWindow(hits, r.scores, blend || undefined);
       timings.rerank = elapsedMs(t);
     }
     hits = hits.slice(0, q.k).map((h) => {
       const d = this.app.doc(h.id);
-      return q.include_text ? { ...h, title: h.title ?? d?.title, text: h.text ?? d?.text } : { id: h.id, score: h.score, stage: h.stage };
+      const { scores, ...hit } = h;
+      const stages = h.stage === 'rerank' ? { scores } : {};
+      return q.include_text ? { ...hit, title: h.title ?? d?.title, text: h.text ?? d?.text, ...stages } : { id: h.id, score: h.score, stage: h.stage, ...stages };
     });
     timings.total = elapsedMs(t0);
     const retriever = list.retriever;
     return { task: retriever?.id ?? q.task ?? '', task_version: retriever?.version ?? '', candidates, ...(rerankInfo ? { rerank: rerankInfo } : {}), ...(fellBack ? { fell_back: fellBack } : {}), hits, timings_ms: timings };
   }
 
-  /** The served collection's copy of a hit, else the title and text its source returned. */
-  private documentOf(h: SearchHit): TitledText {
+  /** The served collection's copy of a hit (its id lets late interaction use stored states), else the title and text its source returned. */
+  private documentOf(h: SearchHit): TitledText & { id?: string } {
     return this.app.doc(h.id) ?? { title: h.title, text: h.text ?? '' };
   }
 }

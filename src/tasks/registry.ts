@@ -170,7 +170,12 @@ export class TaskRegistry {
     return run().then(({ manifest, dir }) => this.serial(manifest.id, () => this.activate(manifest, dir)));
   }
 
-  private async activate(manifest: Manifest, dir: string): Promise<TaskVersion> {
+  /** Loads a module task's graph and weights; a late-interaction task without a graph runs on the bare backbone's. */
+  private async bind(manifest: Manifest, dir: string): Promise<{ graphKey: string; moduleKey?: string; provider: EncoderInfo['provider']; weightsSha256?: string }> {
+    if (!manifest.graph) {
+      if (this.backbone.sha256 && manifest.backbone.sha256 !== this.backbone.sha256) throw new AsideError('validation', `task '${manifest.id}' is for backbone ${manifest.backbone.id} (sha256 ${manifest.backbone.sha256.slice(0, 12)}…), not the one this server runs`);
+      return { graphKey: this.get(BASE_TASK).encoder.target.graph, provider: this.backbone.info.provider };
+    }
     const graphFile = path.resolve(graphsDir(), manifest.graph.file);
     if (!graphFile.startsWith(path.resolve(graphsDir()) + path.sep)) throw new AsideError('validation', `graph file '${manifest.graph.file}' escapes the graphs directory`);
     if (!fs.existsSync(graphFile)) {
@@ -183,6 +188,13 @@ export class TaskRegistry {
     const { tensors, weightsSha256 } = validateModule(manifest, await readWeights(this.opts.modelsRoot, dir, manifest), info, this.backbone.sha256);
     const moduleKey = `${manifest.id}@${manifest.version}#${++this.seq}`;
     await this.backend.loadModule(moduleKey, tensors);
+    return { graphKey, moduleKey, provider: info.provider, weightsSha256 };
+  }
+
+  private async activate(manifest: Manifest, dir: string): Promise<TaskVersion> {
+    const { graphKey, moduleKey, provider, weightsSha256 } = await this.bind(manifest, dir);
+    const activation = moduleKey ?? `${manifest.id}@${manifest.version}#${++this.seq}`;
+    const li = manifest.lateInteraction;
     const spec = this.backbone.spec;
     const encoder = new Encoder(
       this.backend,
@@ -195,16 +207,16 @@ export class TaskRegistry {
         prefixes: manifest.prefixes ?? spec.prefixes,
         text: manifest.text,
         maxLength: {
-          query: manifest.maxLength.query ?? spec.maxLength,
-          document: manifest.maxLength.document ?? spec.maxLength,
+          query: manifest.maxLength.query ?? li?.queryMaxLength ?? spec.maxLength,
+          document: manifest.maxLength.document ?? li?.documentMaxLength ?? spec.maxLength,
           pair: manifest.maxLength.pair ?? spec.maxLength,
         },
       },
-      { ...this.backbone.info, provider: info.provider },
+      { ...this.backbone.info, provider },
       this.opts.limits,
       this.opts.stats?.(manifest.id),
     );
-    const next: TaskVersion = { id: manifest.id, version: manifest.version, role: manifest.role, kind: manifest.kind, encoder, manifest, dir, loadedAt: new Date().toISOString(), activation: moduleKey, weightsSha256, inflight: 0 };
+    const next: TaskVersion = { id: manifest.id, version: manifest.version, role: manifest.role, kind: manifest.kind, encoder, manifest, dir, loadedAt: new Date().toISOString(), activation, weightsSha256, inflight: 0 };
     const previous = this.active.get(manifest.id);
     try {
       if (manifest.role === 'retriever' && manifest.pooling === 'none') throw new AsideError('validation', `retriever '${manifest.id}' needs pooling 'mean' or 'cls'`);
@@ -212,7 +224,7 @@ export class TaskRegistry {
       await probeEncoder(encoder, manifest.role, this.backbone.info.dims, spec.maxLength);
       await this.opts.hooks?.beforeActivate?.(next, previous);
     } catch (err) {
-      await this.backend.unloadModule(moduleKey);
+      if (moduleKey) await this.backend.unloadModule(moduleKey);
       throw err;
     }
     this.active.set(manifest.id, next);

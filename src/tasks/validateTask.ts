@@ -36,8 +36,10 @@ export function validateModule(manifest: Manifest, bytes: Buffer, graph: GraphIn
   if (backboneSha256 && manifest.backbone.sha256 !== backboneSha256) {
     throw invalid(`task '${manifest.id}' was trained on backbone ${manifest.backbone.id} (sha256 ${manifest.backbone.sha256.slice(0, 12)}…), but this server runs sha256 ${backboneSha256.slice(0, 12)}…`);
   }
+  const pinned = manifest.graph;
+  if (!pinned) throw invalid(`task '${manifest.id}' names no graph`);
   const sig = signatureOfGraph(graph.inputs);
-  if (sig !== manifest.graph.signature) throw invalid(`graph signature mismatch for '${manifest.graph.file}': manifest pins ${manifest.graph.signature.slice(0, 12)}…, the graph has ${sig.slice(0, 12)}…`);
+  if (sig !== pinned.signature) throw invalid(`graph signature mismatch for '${pinned.file}': manifest pins ${pinned.signature.slice(0, 12)}…, the graph has ${sig.slice(0, 12)}…`);
   const wanted = new Map(moduleInputs(graph.inputs).map((i) => [i.name, i]));
   const declared = Object.keys(manifest.tensors);
   const missing = [...wanted.keys()].filter((n) => !(n in manifest.tensors));
