@@ -29,6 +29,8 @@ export interface StartOptions {
   session?: SessionOptions;
   /** An already loaded collection to serve (instead of config.collection). */
   collection?: Collection;
+  /** false: build no index or token store at start (eval builds what its run needs). */
+  indexAtStart?: boolean;
 }
 
 /**
@@ -104,10 +106,10 @@ export class Aside {
       throw err;
     }
     metrics.tasksLoaded.set(registry.list().length);
-    if (collection) await app.corpusFor(registry.get(registry.defaultId('retriever') ?? BASE_TASK));
+    if (collection && opts.indexAtStart !== false) await app.corpusFor(registry.get(registry.defaultId('retriever') ?? BASE_TASK));
     // Index time for the default late-interaction re-ranker too: its token states of the collection.
     const reranker = registry.defaultId('reranker');
-    if (collection && reranker && registry.get(reranker).kind === LATE_INTERACTION) await late.storeFor(registry.get(reranker));
+    if (collection && opts.indexAtStart !== false && reranker && registry.get(reranker).kind === LATE_INTERACTION) await late.storeFor(registry.get(reranker));
     return app;
   }
 

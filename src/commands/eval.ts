@@ -45,8 +45,8 @@ export default async function evalCommand(args: string[]): Promise<void> {
     if (!url) throw new Error(`--candidates ${values.candidates} needs ASIDE_ES_URL or a local node (\`npm run es -- start\`)`);
     config = { ...config, esUrl: url };
   }
-  // The evaluated task is the default retriever, so the start builds its index and not the bare backbone's too.
-  const { app, pipeline } = await compose(config, { collection });
+  // The evaluated task is the default retriever; the start indexes nothing: what this run needs is built below, before the clock.
+  const { app, pipeline } = await compose(config, { collection, indexAtStart: false });
   try {
     const window = Number(values.window);
     // --rerank default: whatever the server's default re-ranker is; --blend omitted: its manifest's blend.

@@ -127,11 +127,12 @@ export class LateInteraction {
   async score(t: TaskVersion, query: string, candidates: LateCandidate[]): Promise<number[]> {
     const s = settingsOf(t);
     const store = this.collection ? this.ready.get(this.storeDir(t)) : undefined;
-    if (this.collection && !store) void this.storeFor(t).catch(() => undefined); // build in the background; this request encodes on the fly
+    // Collection candidates without a store yet: build it in the background; this request encodes on the fly.
+    if (this.collection && !store && candidates.some((c) => c.id !== undefined)) void this.storeFor(t).catch(() => undefined);
     const q = this.encodeQuery(t, query);
     const perDoc: (QuantizedStates[] | undefined)[] = candidates.map((c) => (c.id !== undefined && store ? store.read(c.id) : undefined));
     const missing = candidates.map((c, i) => ({ c, i })).filter(({ i }) => !perDoc[i]);
-    const keyOf = (text: string) => `${t.activation}\u0000${sha(text)}`;
+    const keyOf = (text: string) => `${t.activation}\u0000${s.longDocuments}:${s.chunkOverlap}:${s.maxChunks}\u0000${sha(text)}`;
     const toEncode = missing.filter(({ c, i }) => !(perDoc[i] = this.cache.get(keyOf(c.text))));
     if (toEncode.length) {
       const enc = await this.encodeDocuments(t, toEncode.map(({ c }) => c.text));

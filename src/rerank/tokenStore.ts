@@ -97,6 +97,8 @@ export class TokenStore {
   /** Encodes every document (with progress), streaming records to disk, then commits states and meta durably. */
   static async build(dir: string, source: Record<string, string>, docs: { id: string; text: string }[], encode: DocumentEncoder, opts: { batch?: number; label?: string } = {}): Promise<TokenStore> {
     const batch = opts.batch ?? 64;
+    // Leftovers of builds a crash or exit cut short are never read; clear them before writing anew.
+    if (fs.existsSync(dir)) for (const f of fs.readdirSync(dir)) if (f.startsWith('states.bin.tmp-')) fs.rmSync(path.join(dir, f), { force: true });
     const states = new DurableWriter(path.join(dir, 'states.bin'));
     const meta: Omit<TokenStoreMeta, 'bytes' | 'sha256'> = { format: FORMAT, source, dims: 0, ids: [], docs: [], records: [] };
     let offset = 0;

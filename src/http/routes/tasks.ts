@@ -11,7 +11,8 @@ import { BODY_LIMITS, jsonBody, zipBody } from '../body';
 import { unpackTaskArchive } from '../../tasks/uploadArchive';
 
 export function describeTask(t: TaskVersion) {
-  return { id: t.id, version: t.version, role: t.role, kind: t.kind, loaded_at: t.loadedAt, inflight: t.inflight, budget: t.manifest?.budget, metrics: t.manifest?.metrics };
+  const m = t.manifest;
+  return { id: t.id, version: t.version, role: t.role, kind: t.kind, loaded_at: t.loadedAt, inflight: t.inflight, budget: m?.budget, metrics: m?.metrics, ...(m?.blend ? { blend: m.blend } : {}), ...(m?.lateInteraction ? { late_interaction: m.lateInteraction } : {}) };
 }
 
 /**
