@@ -151,6 +151,11 @@ export class LateInteraction {
     });
   }
 
+  /** Forgets on-the-fly encodings (benchmarks measure the uncached path with it). */
+  clearCache(): void {
+    this.cache.clear();
+  }
+
   async close(): Promise<void> {
     for (const s of this.ready.values()) s.close();
     this.ready.clear();
