@@ -5,10 +5,9 @@
  * tokens) on the same query-document pairs. In-process through Aside.rerank with the server's worker
  * pool (2 workers), interleaved.
  */
-import { Aside } from '../../src/aside';
+import { compose } from '../../src/compose';
 import { loadConfig } from '../../src/config';
 import { demoCollectionDir } from '../../src/paths';
-import { docText } from '../../src/data/beir';
 import { queries } from '../lib/data';
 import { interleave, median, p99, round, timeMs } from '../lib/stats';
 import { Entry, Scenario, Settings } from '../lib/types';
@@ -23,7 +22,7 @@ export const scenario: Scenario = {
     const t0 = Date.now();
     const n = s.tiny ? 10 : 100;
     const rounds = s.tiny ? 1 : s.quick ? 3 : 6;
-    const app = await Aside.start(loadConfig({ collection: demoCollectionDir(), workers: 2, defaultReranker: LI }));
+    const { app, close } = await compose(loadConfig({ collection: demoCollectionDir(), workers: 2, defaultReranker: LI }));
     let samples: Record<'stored' | 'fly' | 'cross', number[]>;
     try {
       const docs = app.collection!.docs;
@@ -36,23 +35,23 @@ export const scenario: Scenario = {
         {
           stored: () => {
             const p = pairs(rs++);
-            return timeMs(() => app.rerank(p.query, p.docs.map((d) => ({ id: d.id, text: docText(d) })), LI));
+            return timeMs(() => app.rerank(p.query, p.docs, LI));
           },
           fly: () => {
             const p = pairs(rf++);
             app.late.clearCache();
-            return timeMs(() => app.rerank(p.query, p.docs.map((d) => ({ text: docText(d) })), LI));
+            return timeMs(() => app.rerank(p.query, p.docs.map((d) => ({ title: d.title, text: d.text })), LI));
           },
           cross: () => {
             const p = pairs(rc++);
-            return timeMs(() => app.rerank(p.query, p.docs.map((d) => ({ text: docText(d) })), CROSS));
+            return timeMs(() => app.rerank(p.query, p.docs.map((d) => ({ title: d.title, text: d.text })), CROSS));
           },
         },
         rounds,
         1,
       );
     } finally {
-      await app.close();
+      await close();
     }
     const st = median(samples.stored);
     const fl = median(samples.fly);
