@@ -75,7 +75,7 @@ describe('search pipeline with a real Elasticsearch', () => {
   it('re-ranks the candidate window with a cross-encoder task', async () => {
     const r = await search({ candidates: 'hybrid', window: 30, rerank: { task: 'judge' } });
     expect(r.status).toBe(200);
-    expect(r.json.rerank).toEqual({ task: 'judge', task_version: 'v1' });
+    expect(r.json.rerank).toEqual({ task: 'judge', task_version: 'v1', blend: false });
     const scores = r.json.hits.map((h: any) => h.score);
     expect([...scores].sort((a: number, b: number) => b - a)).toEqual(scores);
     expect(r.json.hits.every((h: any) => h.stage === 'rerank')).toBe(true);
@@ -84,6 +84,18 @@ describe('search pipeline with a real Elasticsearch', () => {
     const doc = s.app.doc(r.json.hits[0].id)!;
     const direct = await post(`${s.url}/v1/rerank`, { query: query.text, documents: [joinDocument(doc, { titleSeparator: '. ' })], task: 'judge' });
     expect(direct.json[0].relevance_score).toBeCloseTo(r.json.hits[0].score, 4);
+    expect(r.json.hits[0].scores.rerank).toBe(r.json.hits[0].score);
+  });
+
+  it('blends the re-ranker with both first stages of hybrid candidates', async () => {
+    const r = await search({ candidates: 'hybrid', window: 30, k: 30, rerank: { task: 'judge', blend: { rerank: 1, dense: 1, bm25: 1 } } });
+    expect(r.status).toBe(200);
+    expect(r.json.rerank.blend).toEqual({ rerank: 1, dense: 1, bm25: 1 });
+    const hits = r.json.hits as { score: number; scores: { rerank: number; dense?: number; bm25?: number } }[];
+    // Hybrid windows mix hits found by one or both stages; each blended score lies in [0, 1].
+    expect(hits.some((h) => h.scores.dense !== undefined && h.scores.bm25 !== undefined)).toBe(true);
+    hits.forEach((h) => expect(h.score).toBeGreaterThanOrEqual(0));
+    hits.forEach((h) => expect(h.score).toBeLessThanOrEqual(1 + 1e-9));
   });
 
   it('kNN candidates from task vectors stored in Elasticsearch agree with the in-process index', async () => {
