@@ -1,6 +1,6 @@
 import { startServer, post, TestServer } from './helpers/server';
 import { documentWindows } from '../src/rerank/lateInteraction';
-import { LateInteractionSettings } from '../src/rerank/settings';
+import { LateInteractionSettings } from '../src/tasks/rerankSettings';
 import { TaskVersion } from '../src/tasks/registry';
 
 const LI = 'minilm-late-interaction';
