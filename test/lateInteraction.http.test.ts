@@ -12,7 +12,7 @@ describe('late-interaction re-ranking on the real backbone, over HTTP', () => {
   beforeAll(async () => {
     // The default re-ranker is late interaction, so the start writes (or reuses) the demo collection's token states.
     s = await startServer({ defaultReranker: LI });
-  });
+  }, 600_000); // a first run embeds the demo collection twice (dense index, token states)
   afterAll(async () => s.close());
 
   it('lists the task with its scoring settings', async () => {
