@@ -13,7 +13,17 @@ import { mean, pairedRandomization, perQueryNdcg, rankWith, readHits } from './l
 import { parseBlendFlag } from '../src/rerank/evalFlags';
 
 async function main() {
-  const { values } = parseArgs({ options: { collection: { type: 'string' }, split: { type: 'string', default: 'test' }, a: { type: 'string' }, b: { type: 'string' }, blend: { type: 'string' }, 'a-blend': { type: 'string' }, stages: { type: 'string', default: 'bm25' } } });
+  const { values } = parseArgs({
+    options: {
+      collection: { type: 'string' },
+      split: { type: 'string', default: 'test' },
+      a: { type: 'string' },
+      b: { type: 'string' },
+      blend: { type: 'string' },
+      'a-blend': { type: 'string' },
+      stages: { type: 'string', default: 'bm25' },
+    },
+  });
   const col = await loadCollection(values.collection!, values.split);
   const stages = values.stages!.split(',') as ('dense' | 'bm25')[];
   const weights = values.blend ? parseBlendFlag(values.blend) || undefined : undefined;
@@ -21,7 +31,21 @@ async function main() {
   const a = perQueryNdcg(new Map(readHits(values.a!).map((q) => [q.query, rankWith(q, aWeights, stages)])), col.qrels);
   const b = perQueryNdcg(new Map(readHits(values.b!).map((q) => [q.query, rankWith(q, weights, stages)])), col.qrels);
   const t = pairedRandomization(a, b);
-  process.stdout.write(JSON.stringify({ collection: col.name, split: values.split, a: values.a, a_blend: aWeights ?? null, b: values.b, blend: weights ?? null, ndcg_a: +mean(a.values()).toFixed(4), ndcg_b: +mean(b.values()).toFixed(4), diff: +t.diff.toFixed(4), p: +t.p.toFixed(4), queries: t.queries }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      collection: col.name,
+      split: values.split,
+      a: values.a,
+      a_blend: aWeights ?? null,
+      b: values.b,
+      blend: weights ?? null,
+      ndcg_a: +mean(a.values()).toFixed(4),
+      ndcg_b: +mean(b.values()).toFixed(4),
+      diff: +t.diff.toFixed(4),
+      p: +t.p.toFixed(4),
+      queries: t.queries,
+    }) + '\n',
+  );
 }
 
 main().catch((e) => {

@@ -13,21 +13,26 @@ import { mean, perQueryNdcg, rankWith, readHits } from './lib/hitsFile';
 import { BlendWeights } from '../src/tasks/rerankSettings';
 
 async function main() {
-  const { values } = parseArgs({ options: { collection: { type: 'string' }, split: { type: 'string', default: 'train' }, hits: { type: 'string' }, queries: { type: 'string' }, stages: { type: 'string', default: 'bm25' } } });
+  const { values } = parseArgs({
+    options: { collection: { type: 'string' }, split: { type: 'string', default: 'train' }, hits: { type: 'string' }, queries: { type: 'string' }, stages: { type: 'string', default: 'bm25' } },
+  });
   const col = await loadCollection(values.collection!, values.split);
   const only = values.queries ? new Set(fs.readFileSync(values.queries, 'utf8').split(/\s+/).filter(Boolean)) : undefined;
   const hits = readHits(values.hits!);
   const stages = values.stages!.split(',') as ('dense' | 'bm25')[];
   const grid = [0, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5];
   const combos: BlendWeights[] = [];
-  for (const b of stages.includes('bm25') ? grid : [0]) for (const d of stages.includes('dense') ? grid : [0]) combos.push({ rerank: 1, ...(stages.includes('bm25') ? { bm25: b } : {}), ...(stages.includes('dense') ? { dense: d } : {}) });
+  for (const b of stages.includes('bm25') ? grid : [0])
+    for (const d of stages.includes('dense') ? grid : [0]) combos.push({ rerank: 1, ...(stages.includes('bm25') ? { bm25: b } : {}), ...(stages.includes('dense') ? { dense: d } : {}) });
   const evalWith = (w?: BlendWeights) => mean(perQueryNdcg(new Map(hits.map((q) => [q.query, rankWith(q, w, stages)])), col.qrels, only).values());
   const results = combos.map((w) => ({ weights: w, ndcg: evalWith(w) })).sort((a, b) => b.ndcg - a.ndcg);
   const firstStage = stages.map((s) => ({ stage: s, ndcg: evalWith({ rerank: 0, [s]: 1 } as BlendWeights) }));
   for (const r of results.slice(0, 8)) process.stderr.write(`${JSON.stringify(r.weights)}  nDCG@10 ${r.ndcg.toFixed(4)}\n`);
   const best = results[0];
   const queries = perQueryNdcg(new Map(), col.qrels, only).size;
-  process.stdout.write(JSON.stringify({ collection: col.name, split: values.split, queries, raw_rerank: evalWith({ rerank: 1 }), first_stage: firstStage, best: best.weights, best_ndcg: best.ndcg }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ collection: col.name, split: values.split, queries, raw_rerank: evalWith({ rerank: 1 }), first_stage: firstStage, best: best.weights, best_ndcg: best.ndcg }) + '\n',
+  );
 }
 
 main().catch((e) => {

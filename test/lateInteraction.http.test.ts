@@ -68,7 +68,10 @@ describe('late-interaction re-ranking on the real backbone, over HTTP', () => {
     const chunked: TaskVersion = { ...base, manifest: { ...base.manifest!, lateInteraction: LateInteractionSettings.parse({ longDocuments: 'chunk', documentMaxLength: 32, chunkOverlap: 8 }) } };
     const truncated: TaskVersion = { ...base, manifest: { ...base.manifest!, lateInteraction: LateInteractionSettings.parse({ longDocuments: 'truncate', documentMaxLength: 32 }) } };
     // Short windows for the test: the encoder's document length comes from the target, so narrow it too.
-    const narrow = (t: TaskVersion): TaskVersion => ({ ...t, encoder: Object.assign(Object.create(Object.getPrototypeOf(t.encoder)), t.encoder, { target: { ...t.encoder.target, maxLength: { ...t.encoder.target.maxLength, document: 32 } } }) });
+    const narrow = (t: TaskVersion): TaskVersion => ({
+      ...t,
+      encoder: Object.assign(Object.create(Object.getPrototypeOf(t.encoder)), t.encoder, { target: { ...t.encoder.target, maxLength: { ...t.encoder.target.maxLength, document: 32 } } }),
+    });
     const filler = 'The committee met on Tuesday to discuss the budget for the coming year and the new parking rules. '.repeat(4);
     const long = `${filler}Low serum vitamin D is associated with higher incidence of colorectal cancer.`;
     const windows = documentWindows(narrow(chunked), long);

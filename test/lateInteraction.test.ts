@@ -52,7 +52,15 @@ describe('token store on disk', () => {
   const encode = async (part: { id: string }[]) =>
     part.map((d) => {
       const i = Number(d.id.slice(1));
-      return Array.from({ length: (i % 2) + 1 }, (_, w) => quantize(unitRows(Float32Array.from({ length: (i + 2) * dims }, (_, k) => Math.sin(k * 0.7 + i * 3 + w)), dims), dims));
+      return Array.from({ length: (i % 2) + 1 }, (_, w) =>
+        quantize(
+          unitRows(
+            Float32Array.from({ length: (i + 2) * dims }, (_, k) => Math.sin(k * 0.7 + i * 3 + w)),
+            dims,
+          ),
+          dims,
+        ),
+      );
     });
   let dir: string;
   beforeEach(() => {
@@ -119,11 +127,26 @@ describe('blend arithmetic (contract shared with the Elasticsearch plugin)', () 
     ];
     // rerank → [0, 1, .5], bm25 → [0, 1, .5]; dense is not a stage of these candidates, so its weight is ignored.
     expect(blendScores(hits, { rerank: 3, bm25: 1, dense: 5 }, ['bm25'])).toEqual([0, 1, 0.5]);
-    const mixed = blendScores([{ rerank: 0, bm25: 1 }, { rerank: 1, bm25: 0 }], { rerank: 3, bm25: 1 }, ['bm25']);
+    const mixed = blendScores(
+      [
+        { rerank: 0, bm25: 1 },
+        { rerank: 1, bm25: 0 },
+      ],
+      { rerank: 3, bm25: 1 },
+      ['bm25'],
+    );
     expect(mixed[0]).toBeCloseTo(0.25, 12);
     expect(mixed[1]).toBeCloseTo(0.75, 12);
     // Hybrid: a hit missing from the dense list gets 0 for it.
-    const hybrid = blendScores([{ rerank: 1, dense: 0.5, bm25: 9 }, { rerank: 0, bm25: 3 }, { rerank: 0.5, dense: 0.7, bm25: 6 }], { rerank: 1, dense: 1, bm25: 2 }, ['dense', 'bm25']);
+    const hybrid = blendScores(
+      [
+        { rerank: 1, dense: 0.5, bm25: 9 },
+        { rerank: 0, bm25: 3 },
+        { rerank: 0.5, dense: 0.7, bm25: 6 },
+      ],
+      { rerank: 1, dense: 1, bm25: 2 },
+      ['dense', 'bm25'],
+    );
     expect(hybrid[0]).toBeCloseTo((1 + 0 + 2 * 1) / 4, 12);
     expect(hybrid[1]).toBeCloseTo(0, 12);
     expect(hybrid[2]).toBeCloseTo((0.5 + 1 + 2 * 0.5) / 4, 12);

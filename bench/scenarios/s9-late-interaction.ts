@@ -40,11 +40,23 @@ export const scenario: Scenario = {
           fly: () => {
             const p = pairs(rf++);
             app.late.clearCache();
-            return timeMs(() => app.rerank(p.query, p.docs.map((d) => ({ title: d.title, text: d.text })), LI));
+            return timeMs(() =>
+              app.rerank(
+                p.query,
+                p.docs.map((d) => ({ title: d.title, text: d.text })),
+                LI,
+              ),
+            );
           },
           cross: () => {
             const p = pairs(rc++);
-            return timeMs(() => app.rerank(p.query, p.docs.map((d) => ({ title: d.title, text: d.text })), CROSS));
+            return timeMs(() =>
+              app.rerank(
+                p.query,
+                p.docs.map((d) => ({ title: d.title, text: d.text })),
+                CROSS,
+              ),
+            );
           },
         },
         rounds,
@@ -70,12 +82,15 @@ export const scenario: Scenario = {
       tables: [
         {
           caption: `${rounds} interleaved rounds after one warm-up; each a real SciFact query with ${n} documents of the demo collection (documents ≤ 256 tokens; token states int8, 384 dims)`,
-          table: { header: ['path', 'p50 (ms)', 'p99 (ms)', 'docs/s'], rows: [row('late interaction, stored states', samples.stored), row('late interaction, on the fly (cache cleared)', samples.fly), row('cross-encoder (IAA-L reranker)', samples.cross)] },
+          table: {
+            header: ['path', 'p50 (ms)', 'p99 (ms)', 'docs/s'],
+            rows: [row('late interaction, stored states', samples.stored), row('late interaction, on the fly (cache cleared)', samples.fly), row('cross-encoder (IAA-L reranker)', samples.cross)],
+          },
         },
       ],
       plots: [],
       notes: [
-        'Stored: positional reads of each document\'s int8 states from the token store, one query encoding, one run of the MaxSim kernel (models/kernels/maxsim-int8.onnx). On the fly: the same plus encoding the 100 documents with the backbone. Cross-encoder: 100 pair forward passes of the 6-layer graph with its module.',
+        "Stored: positional reads of each document's int8 states from the token store, one query encoding, one run of the MaxSim kernel (models/kernels/maxsim-int8.onnx). On the fly: the same plus encoding the 100 documents with the backbone. Cross-encoder: 100 pair forward passes of the 6-layer graph with its module.",
         'The Python ORT cross-encoder peer on the same pairs is scenario s3.',
       ],
       seconds: (Date.now() - t0) / 1000,

@@ -21,8 +21,15 @@ export function readHits(file: string): QueryHits[] {
 /** The ranking a blend gives (rerank must be in every hit's scores); without weights, the file's own order. */
 export function rankWith(q: QueryHits, weights?: BlendWeights, present: ('dense' | 'bm25')[] = []): string[] {
   if (!weights) return q.hits.map((h) => h.id);
-  const s = blendScores(q.hits.map((h) => ({ ...h.scores, rerank: h.scores?.rerank ?? 0 })), weights, present);
-  return q.hits.map((h, i) => ({ id: h.id, s: s[i] })).sort((a, b) => b.s - a.s).map((x) => x.id);
+  const s = blendScores(
+    q.hits.map((h) => ({ ...h.scores, rerank: h.scores?.rerank ?? 0 })),
+    weights,
+    present,
+  );
+  return q.hits
+    .map((h, i) => ({ id: h.id, s: s[i] }))
+    .sort((a, b) => b.s - a.s)
+    .map((x) => x.id);
 }
 
 /** Per-query nDCG@10 over the judged queries of `qrels` (0 for a judged query missing from the run). */
@@ -54,7 +61,7 @@ export function pairedRandomization(a: Map<string, number>, b: Map<string, numbe
   const d = [...a.keys()].filter((q) => b.has(q)).map((q) => b.get(q)! - a.get(q)!);
   const observed = Math.abs(mean(d));
   let x = seed >>> 0;
-  const rand = () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rand = () => (x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   let hits = 0;
   for (let t = 0; t < trials; t++) {
     let s = 0;

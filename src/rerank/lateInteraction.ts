@@ -58,7 +58,14 @@ export class LateInteraction {
     private readonly collection: Collection | undefined,
     cacheBytes = 64 << 20,
   ) {
-    this.cache = new LRUCache({ maxSize: Math.max(1, cacheBytes), sizeCalculation: (v) => Math.max(1, v.reduce((n, c) => n + storedBytes(c), 0)) });
+    this.cache = new LRUCache({
+      maxSize: Math.max(1, cacheBytes),
+      sizeCalculation: (v) =>
+        Math.max(
+          1,
+          v.reduce((n, c) => n + storedBytes(c), 0),
+        ),
+    });
   }
 
   /** What produced a store's states: any change (weights, lengths, chunking) gives another store. */
@@ -91,7 +98,19 @@ export class LateInteraction {
     if (!p) {
       const source = this.source(t);
       const docs = this.collection.docs.map((d) => ({ id: d.id, text: t.encoder.documentText(d) }));
-      p = (async () => (await TokenStore.open(dir, source)) ?? TokenStore.build(dir, source, docs, (part) => this.encodeDocuments(t, part.map((d) => d.text)), { label: `token states ${this.collection!.name}` }))();
+      p = (async () =>
+        (await TokenStore.open(dir, source)) ??
+        TokenStore.build(
+          dir,
+          source,
+          docs,
+          (part) =>
+            this.encodeDocuments(
+              t,
+              part.map((d) => d.text),
+            ),
+          { label: `token states ${this.collection!.name}` },
+        ))();
       p.then(
         (s) => this.ready.set(dir, s),
         (err) => {
@@ -135,7 +154,10 @@ export class LateInteraction {
     const keyOf = (text: string) => `${t.activation}\u0000${s.longDocuments}:${s.chunkOverlap}:${s.maxChunks}\u0000${sha(text)}`;
     const toEncode = missing.filter(({ c, i }) => !(perDoc[i] = this.cache.get(keyOf(c.text))));
     if (toEncode.length) {
-      const enc = await this.encodeDocuments(t, toEncode.map(({ c }) => c.text));
+      const enc = await this.encodeDocuments(
+        t,
+        toEncode.map(({ c }) => c.text),
+      );
       toEncode.forEach(({ c, i }, k) => {
         perDoc[i] = enc[k];
         this.cache.set(keyOf(c.text), enc[k]);

@@ -18,6 +18,12 @@ export function stageScoresOf(h: SearchHit): StageScores {
 export function rerankWindow(hits: SearchHit[], rerankScores: number[], weights: BlendWeights | undefined): SearchHit[] {
   const withScores = hits.map((h, i) => ({ ...h, scores: { ...stageScoresOf(h), rerank: rerankScores[i] } }));
   const present = (['dense', 'bm25'] as const).filter((s) => withScores.some((h) => h.scores[s] !== undefined));
-  const final = weights ? blendScores(withScores.map((h) => h.scores), weights, [...present]) : rerankScores;
+  const final = weights
+    ? blendScores(
+        withScores.map((h) => h.scores),
+        weights,
+        [...present],
+      )
+    : rerankScores;
   return withScores.map((h, i) => ({ ...h, score: final[i], stage: 'rerank' as const })).sort((a, b) => b.score - a.score);
 }
