@@ -16,7 +16,7 @@ const out = [
   '',
   '| collection | pipeline | nDCG@10 | Recall@100 | MRR@10 | queries | seconds | re-rank ms p50 | run at |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-  ...[...latest.values()].map((r) => `| ${r.collection} | ${label(r)} | ${r['ndcg@10'].toFixed(4)} | ${r['recall@100'].toFixed(4)} | ${r['mrr@10'].toFixed(4)} | ${r.queries} | ${r.seconds} | ${r.rerank_ms_p50 ?? '–'} | ${r.at.slice(0, 16)} |`),
+  ...[...latest.values()].map((r) => `| ${r.collection} | ${label(r)} | ${r['ndcg@10'].toFixed(4)} | ${r['recall@100'].toFixed(4)} | ${r['mrr@10'].toFixed(4)} | ${r.queries} | ${r.seconds} | ${r.rerank_ms_p50 != null ? Math.round(r.rerank_ms_p50) : '–'} | ${r.at.slice(0, 16)} |`),
   '',
 ];
 process.stdout.write(out.join('\n'));

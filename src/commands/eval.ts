@@ -87,7 +87,7 @@ export default async function evalCommand(args: string[]): Promise<void> {
       window: values.rerank ? window : null,
       blend: blendUsed ?? null,
       ...score(run, collection.qrels),
-      rerank_ms_p50: rerankMs.length ? median(rerankMs) : null,
+      rerank_ms_p50: rerankMs.length ? Math.round(median(rerankMs) * 10) / 10 : null,
       seconds: Math.round((Date.now() - started) / 100) / 10,
       provider: app.base.info.provider,
       at: new Date().toISOString(),
