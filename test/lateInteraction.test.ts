@@ -35,6 +35,14 @@ describe('MaxSim kernel against the Python reference', () => {
     });
   });
 
+  it('scores windows larger than one kernel slice the same as one by one', async () => {
+    const docs: QuantizedStates[] = fixture.docs.map((d: { states: number[] }) => quantize(Float32Array.from(d.states), fixture.dims));
+    const many = Array.from({ length: 300 }, (_, i) => docs[i % docs.length]);
+    const scores = await kernel.score({ states: Float32Array.from(fixture.query), tokens: fixture.query_tokens }, many, 'exclude');
+    expect(scores).toHaveLength(300);
+    scores.forEach((v, i) => expect(Math.abs(v - fixture.scores_int8[i % docs.length])).toBeLessThanOrEqual(1e-4));
+  });
+
   it('counts special tokens only when told to', async () => {
     const docs = fixture.docs.map((d: { states: number[] }) => quantize(Float32Array.from(d.states), fixture.dims));
     const q = { states: Float32Array.from(fixture.query), tokens: fixture.query_tokens };

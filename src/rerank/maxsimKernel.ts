@@ -15,6 +15,8 @@ export interface MaxSimQuery {
   tokens: number;
 }
 
+const KERNEL_SLICE = 128;
+
 const counts = (i: number, n: number, special: SpecialTokens): boolean => special === 'include' || n <= 2 || (i > 0 && i < n - 1);
 
 /**
@@ -30,7 +32,13 @@ export class MaxSimKernel {
   }
 
   async score(query: MaxSimQuery, docs: QuantizedStates[], special: SpecialTokens): Promise<Float32Array> {
-    if (docs.length === 0) return new Float32Array(0);
+    const out = new Float32Array(docs.length);
+    // Slices bound the kernel's float intermediate (slice × tokens × dims) for windows of up to 1000 documents.
+    for (let s = 0; s < docs.length; s += KERNEL_SLICE) out.set(await this.scoreSlice(query, docs.slice(s, s + KERNEL_SLICE), special), s);
+    return out;
+  }
+
+  private async scoreSlice(query: MaxSimQuery, docs: QuantizedStates[], special: SpecialTokens): Promise<Float32Array> {
     const dims = docs[0].dims;
     if (query.states.length !== query.tokens * dims) throw new Error(`query states are ${query.states.length / query.tokens} dims, documents ${dims}`);
     const n = docs.length;
