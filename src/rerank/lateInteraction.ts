@@ -149,6 +149,7 @@ export class LateInteraction {
     // Collection candidates without a store yet: build it in the background; this request encodes on the fly.
     if (this.collection && !store && candidates.some((c) => c.id !== undefined)) void this.storeFor(t).catch(() => undefined);
     const q = this.encodeQuery(t, query);
+    q.catch(() => undefined); // awaited below; a document encoding failing first must not leave it unhandled
     const perDoc: (QuantizedStates[] | undefined)[] = candidates.map((c) => (c.id !== undefined && store ? store.read(c.id) : undefined));
     const missing = candidates.map((c, i) => ({ c, i })).filter(({ i }) => !perDoc[i]);
     const keyOf = (text: string) => `${t.activation}\u0000${s.longDocuments}:${s.chunkOverlap}:${s.maxChunks}\u0000${sha(text)}`;
