@@ -6,6 +6,7 @@ import { quantize, QuantizedStates, unitRows } from '../src/rerank/tokenStates';
 import { TokenStore } from '../src/rerank/tokenStore';
 import { blendScores, minMaxNormalize } from '../src/rerank/blend';
 import { rerankWindow } from '../src/search/rerankStage';
+import { Manifest } from '../src/tasks/manifest';
 
 /** Written by training/aside_training/maxsim_kernel.py (numpy, float64); no Python runs here. */
 const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'maxsim-reference.json'), 'utf8'));
@@ -172,5 +173,25 @@ describe('blend arithmetic (contract shared with the Elasticsearch plugin)', () 
       ['b', 1 / 3],
     ]);
     expect(blended[0].scores).toEqual({ bm25: 9, rerank: 0.1 });
+  });
+});
+
+describe('late-interaction manifests', () => {
+  const shipped = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'models', 'tasks', 'minilm-late-interaction', 'manifest.json'), 'utf8'));
+
+  it('the shipped one runs on the bare backbone (no graph, no tensors) and carries its blend and where it was chosen', () => {
+    const m = Manifest.parse(shipped);
+    expect(m.graph).toBeUndefined();
+    expect(m.tensors).toEqual({});
+    expect(m.blend?.weights).toEqual({ rerank: 1, bm25: 0.2 });
+    expect(m.blend?.tunedOn.split).toMatch(/train|dev/);
+    expect(m.blend?.tunedOn.split).not.toMatch(/test/);
+  });
+
+  it('only a late-interaction re-ranker may omit the graph', () => {
+    expect(Manifest.safeParse({ ...shipped, kind: 'iaa-l' }).success).toBe(false);
+    expect(Manifest.safeParse({ ...shipped, role: 'retriever' }).success).toBe(false);
+    expect(Manifest.safeParse({ ...shipped, lateInteraction: { ...shipped.lateInteraction, longDocuments: 'summarise' } }).success).toBe(false);
+    expect(Manifest.safeParse({ ...shipped, blend: { ...shipped.blend, weights: { rerank: -1 } } }).success).toBe(false);
   });
 });
