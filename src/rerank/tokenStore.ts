@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DurableWriter, fileDigest, writeFileDurably } from '../util/durableFile';
+import { DurableWriter, fileDigest, writeFileDurablySync } from '../util/durableFiles';
 import { progress } from '../util/progress';
 import { log } from '../log';
 import { QuantizedStates, storedBytes } from './tokenStates';
@@ -126,7 +126,7 @@ export class TokenStore {
       }
       bar.stop();
       const digest = states.commit();
-      writeFileDurably(path.join(dir, 'meta.json'), JSON.stringify({ ...meta, ...digest }));
+      writeFileDurablySync(path.join(dir, 'meta.json'), JSON.stringify({ ...meta, ...digest }));
     } catch (err) {
       states.abort();
       throw err;

@@ -1,6 +1,8 @@
 """Every shipped task in models/tasks loads, matches its kind/budget, and runs identically in
 PyTorch and onnxruntime through its graph ($ASIDE_HOME/graphs, exported there if missing)."""
 
+import json
+
 import pytest
 
 from aside_training.backbone import load_backbone
@@ -8,8 +10,6 @@ from aside_training.export_graph import signature_of_specs
 from aside_training.kinds import count, tensor_specs
 from aside_training.paths import TASKS, catalog_entry
 from aside_training.task import load_task
-
-import json
 
 ALL = sorted(p.parent for p in TASKS.glob("*/manifest.json")) if TASKS.exists() else []
 # A late-interaction re-ranker on the bare backbone has no module (no graph, no weights): checked apart.
