@@ -6,6 +6,7 @@ import { mavenCopy } from '../../src/util/maven';
 import { AsideError } from '../../src/errors';
 import { log } from '../../src/log';
 import { setting } from '../../src/config';
+import { homeOnce } from './homeOnce';
 
 /**
  * The runnable Elasticsearch that tests and `npm run es` use: the integ-test-zip distribution from Maven
@@ -100,12 +101,8 @@ export function extractZip(zipFile: string, outDir: string): Promise<void> {
  * Returns the Elasticsearch home for `version`, fetching it through Maven and extracting it on first use.
  * Work happens in a temporary sibling that is renamed into place, so an interrupted fetch leaves nothing.
  */
-export async function ensureDistribution(version = esVersion()): Promise<string> {
-  const home = esHomeDir(version);
-  if (fs.existsSync(path.join(home, 'bin', 'elasticsearch'))) return home;
-  fs.mkdirSync(esRootDir(), { recursive: true });
-  const tmp = fs.mkdtempSync(path.join(esRootDir(), `.tmp-${version}-`));
-  try {
+export function ensureDistribution(version = esVersion()): Promise<string> {
+  return homeOnce(esHomeDir(version), async (tmp) => {
     const coords = `${MAVEN_GROUP}:elasticsearch:${version}`;
     log.info({ maven: coords }, 'fetching Elasticsearch distribution');
     const zip = await mavenCopy(coords, 'zip', tmp);
@@ -113,14 +110,6 @@ export async function ensureDistribution(version = esVersion()): Promise<string>
     await extractZip(zip, staged);
     const inner = path.join(staged, `elasticsearch-${version}`);
     if (!fs.existsSync(path.join(inner, 'bin', 'elasticsearch'))) throw new AsideError('internal', `${zip} has no elasticsearch-${version}/bin/elasticsearch`);
-    try {
-      fs.renameSync(inner, home);
-    } catch (e) {
-      // Another process finished the same download first.
-      if (!fs.existsSync(path.join(home, 'bin', 'elasticsearch'))) throw e;
-    }
-    return home;
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
+    return inner;
+  });
 }

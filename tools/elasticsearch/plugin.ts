@@ -1,0 +1,75 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from '../../src/paths';
+import { AsideError } from '../../src/errors';
+import { log } from '../../src/log';
+import { esVersion, findJavaHome } from './distribution';
+import { homeOnce } from './homeOnce';
+
+/**
+ * The Aside plugin for Elasticsearch (plugins/elasticsearch, a Maven project): built with Maven for one
+ * Elasticsearch version, and installed into a private copy of the distribution (hard links, so it costs
+ * little) keyed by the zip's checksum, so the shared distribution stays plugin-free and a rebuilt zip
+ * gets a fresh install.
+ */
+export const pluginProjectDir = (): string => path.join(REPO_ROOT, 'plugins', 'elasticsearch');
+export const pluginZipPath = (version = esVersion()): string => path.join(pluginProjectDir(), 'target', `aside-elasticsearch-${version}.zip`);
+
+const run = promisify(execFile);
+
+/** `mvn package` with a JDK >= 21 (the server jar is Java 21 bytecode); resolves to the zip. */
+export function buildPlugin(version = esVersion()): Promise<string> {
+  const javaHome = findJavaHome(21);
+  const mvn = process.env.ASIDE_MVN ?? 'mvn';
+  const args = ['-B', '-q', 'package', `-Delasticsearch.version=${version}`];
+  log.info({ mvn, javaHome, version }, 'building the Aside Elasticsearch plugin');
+  return new Promise((resolve, reject) => {
+    const child = spawn(mvn, args, { cwd: pluginProjectDir(), env: { ...process.env, JAVA_HOME: javaHome }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let tail = '';
+    const keep = (b: Buffer) => (tail = (tail + b.toString()).slice(-6000));
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', (err) => reject(new AsideError('unavailable', `could not run '${mvn}' (is Maven installed?): ${err.message}`)));
+    child.on('close', (code) => {
+      const zip = pluginZipPath(version);
+      if (code !== 0) return reject(new AsideError('unavailable', `building the Elasticsearch plugin failed (mvn exit ${code}):\n${tail}`));
+      if (!fs.existsSync(zip)) return reject(new AsideError('internal', `mvn succeeded but ${zip} is missing`));
+      resolve(zip);
+    });
+  });
+}
+
+/** The built zip, building it first when it is missing. */
+export async function ensurePluginBuilt(version = esVersion()): Promise<string> {
+  const zip = pluginZipPath(version);
+  return fs.existsSync(zip) ? zip : buildPlugin(version);
+}
+
+const sha12 = (file: string): string => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex').slice(0, 12);
+
+/**
+ * An Elasticsearch home with the given plugin zips installed (`elasticsearch-plugin install --batch`, which
+ * grants the entitlements the plugin declares without asking). Built once per set of zips in a temporary
+ * sibling, renamed into place.
+ */
+export async function homeWithPlugins(home: string, zips: string[], javaHome: string): Promise<string> {
+  if (!zips.length) return home;
+  const key = crypto.createHash('sha256').update(zips.map(sha12).join(',')).digest('hex').slice(0, 12);
+  return homeOnce(`${home}+plugins-${key}`, async (tmp) => {
+    const staged = path.join(tmp, 'home');
+    // Hard links: the copy shares the distribution's files; the installer only adds new ones under plugins/.
+    await run('cp', ['-al', home, staged]).catch(() => run('cp', ['-a', home, staged]));
+    for (const zip of zips) {
+      log.info({ zip, home }, 'installing Elasticsearch plugin');
+      await run(path.join(staged, 'bin', 'elasticsearch-plugin'), ['install', '--batch', `file://${path.resolve(zip)}`], {
+        env: { ...process.env, ES_JAVA_HOME: javaHome, ES_PATH_CONF: path.join(staged, 'config'), JAVA_HOME: '' },
+      }).catch((e: Error & { stderr?: string }) => {
+        throw new AsideError('unavailable', `elasticsearch-plugin install ${zip} failed: ${e.stderr || e.message}`);
+      });
+    }
+    return staged;
+  });
+}
