@@ -71,6 +71,7 @@ export const SETTINGS = {
   esPort: def('ASIDE_ES_PORT', 'tools', int().max(65535).optional(), '`npm run es -- start`: HTTP port (default: a free one)'),
   esHeap: def('ASIDE_ES_HEAP', 'tools', z.string().regex(/^\d+[kmg]$/i).optional(), '`npm run es`: JVM heap of the local node (default 512m)'),
   esRunAs: def('ASIDE_ES_RUN_AS', 'tools', z.string().min(1).optional(), '`npm run es`: user the node runs as when started by root (default nobody)'),
+  esPluginAsideUrl: def('ASIDE_ES_PLUGIN_ASIDE_URL', 'tools', z.url().optional(), '`npm run es -- start`: `aside.url` of the Aside plugin in the local node (default http://127.0.0.1:8080)'),
   esStartTimeoutMs: def('ASIDE_ES_START_TIMEOUT_MS', 'tools', int(1).optional(), '`npm run es`: how long to wait for the node (default 120000)'),
   jvmDir: def('ASIDE_JVM_DIR', 'tools', z.string().optional(), 'where JDKs are looked for (default /usr/lib/jvm; ES_JAVA_HOME wins)'),
   mvn: def('ASIDE_MVN', 'tools', z.string().optional(), 'Maven command used for downloads (default mvn)'),

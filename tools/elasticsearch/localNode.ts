@@ -2,12 +2,14 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { AsideError } from '../../src/errors';
 import { log } from '../../src/log';
 import { setting } from '../../src/config';
 import { managedNodeStateFile } from '../../src/search/sources/elasticsearch/localNodeUrl';
 import { ensureDistribution, esRootDir, esVersion, findJavaHome } from './distribution';
+import { homeWithPlugins, pluginZipPath } from './plugin';
+import { assertWritableDir, chownTree, reachableBase, reachableHome, runAsUser } from './runAs';
 
 /**
  * A real single-node Elasticsearch for tests and local use: security off, bound to 127.0.0.1, its own
@@ -28,6 +30,8 @@ export interface LocalNodeOptions {
   detached?: boolean;
   /** Extra elasticsearch.yml settings (e.g. `{ 'indexing_pressure.memory.limit': '64kb' }`). */
   settings?: Record<string, string | number | boolean>;
+  /** Plugin zips to install (e.g. the Aside plugin's); the node then runs from a copy of the distribution with them. */
+  plugins?: string[];
 }
 
 export interface LocalNode {
@@ -96,24 +100,6 @@ export async function stopProcessGroup(pgid: number, pids: number[], graceMs = 3
   }
 }
 
-/** Elasticsearch refuses to run as root: when we are root it runs as ASIDE_ES_RUN_AS (default `nobody`). */
-function runAsUser(): { user: string; uid: number; gid: number } | undefined {
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return undefined;
-  const user = setting('esRunAs') ?? 'nobody';
-  try {
-    const uid = Number(execFileSync('id', ['-u', user]).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', user]).toString().trim());
-    return { user, uid, gid };
-  } catch {
-    throw new AsideError('unavailable', `running as root, Elasticsearch needs an unprivileged user: '${user}' does not exist (set ASIDE_ES_RUN_AS)`);
-  }
-}
-
-function chownTree(p: string, uid: number, gid: number): void {
-  fs.chownSync(p, uid, gid);
-  if (fs.lstatSync(p).isDirectory()) for (const e of fs.readdirSync(p)) chownTree(path.join(p, e), uid, gid);
-}
-
 function writeConfig(home: string, dir: string, port: number, transportPort: number, heap: string, extra: Record<string, string | number | boolean> = {}): string {
   const conf = path.join(dir, 'conf');
   for (const d of [conf, path.join(dir, 'data'), path.join(dir, 'logs'), path.join(dir, 'tmp'), path.join(conf, 'jvm.options.d')]) fs.mkdirSync(d, { recursive: true });
@@ -167,10 +153,13 @@ export async function waitForHealth(url: string, deadline: number, stillRunning:
 /** Starts a node and resolves once it reports green or yellow health. */
 export async function startLocalNode(opts: LocalNodeOptions = {}): Promise<LocalNode> {
   const version = opts.version ?? esVersion();
-  const home = await ensureDistribution(version);
   const javaHome = findJavaHome();
+  const runAs = runAsUser();
+  let home = await homeWithPlugins(await ensureDistribution(version), opts.plugins ?? [], javaHome);
+  // As root, Elasticsearch runs as another user, who must reach the distribution and the node's directory.
+  if (runAs) home = await reachableHome(runAs, home);
   const ownDir = !opts.dir;
-  const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'aside-es-'));
+  const dir = opts.dir ?? fs.mkdtempSync(path.join((runAs && reachableBase(runAs)) || os.tmpdir(), 'aside-es-'));
   const port = opts.port ?? (await freePort());
   const transportPort = await freePort();
   const heap = opts.heap ?? setting('esHeap') ?? '512m';
@@ -179,8 +168,10 @@ export async function startLocalNode(opts: LocalNodeOptions = {}): Promise<Local
   fs.rmSync(pidFile, { force: true });
   const consoleLog = path.join(dir, 'logs', 'console.log');
 
-  const runAs = runAsUser();
-  if (runAs) chownTree(dir, runAs.uid, runAs.gid);
+  if (runAs) {
+    chownTree(dir, runAs.uid, runAs.gid);
+    assertWritableDir(runAs, dir);
+  }
   const bin = path.join(home, 'bin', 'elasticsearch');
   const [cmd, args] = runAs
     ? ['setpriv', [`--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, '--clear-groups', bin, '-p', pidFile]]
@@ -283,7 +274,11 @@ export async function startManagedNode(opts: { port?: number } = {}): Promise<No
   if (current.running) return { ...current, alreadyRunning: true };
   clearState();
   const envPort = setting('esPort');
-  const node = await startLocalNode({ dir: managedNodeDir(), port: opts.port ?? envPort, detached: true });
+  // The Aside plugin is installed when it has been built (`npm run es -- plugin build`).
+  const zip = pluginZipPath();
+  const plugins = fs.existsSync(zip) ? [zip] : [];
+  const asideUrl = setting('esPluginAsideUrl');
+  const node = await startLocalNode({ dir: managedNodeDir(), port: opts.port ?? envPort, detached: true, plugins, settings: asideUrl ? { 'aside.url': asideUrl } : {} });
   const state: NodeState = { pid: node.pid, port: node.port, url: node.url, version: node.version, startedAt: new Date().toISOString() };
   fs.writeFileSync(stateFile(), JSON.stringify(state, null, 2) + '\n');
   fs.writeFileSync(portFile(), `${node.port}\n`);
