@@ -16,10 +16,13 @@ import { defaultIndexName } from '../../src/search/sources/elasticsearch/indexNa
 import { ElasticsearchCandidates } from '../../src/search/sources/elasticsearch/bm25Candidates';
 import { registerAside, InferenceService } from './inferenceEndpoints';
 import { writeTaskVectors } from './taskVectors';
+import { buildPlugin } from './plugin';
 
 const USAGE = `usage: npm run es -- <command>
   start    start the local Elasticsearch (or report the running one); prints its URL
   stop     stop it
+  plugin build   build the Aside plugin zip with Maven (plugins/elasticsearch; needs mvn and a JDK >= 21);
+                 \`start\` installs it when built (set ASIDE_URL for the plugin's aside.url)
   status   show whether it runs, its URL and cluster health
   index --collection <dir> [--index name]       bulk-index a BEIR collection (ASIDE_ES_URL, else the local node)
   bm25-eval --collection <dir> [--index name] [--reindex]
@@ -42,7 +45,7 @@ async function client() {
 
 async function main(): Promise<void> {
   const cmd = process.argv[2];
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: process.argv.slice(3),
     options: {
       collection: { type: 'string' },
@@ -91,6 +94,11 @@ async function main(): Promise<void> {
       for (const q of col.queries) run.set(q.id, (await bm25.search(q.text, 100)).map((h) => h.id));
       const s = score(run, col.qrels);
       process.stdout.write(JSON.stringify({ collection: col.name, index, candidates: 'elasticsearch', ...s, ms_per_query: Math.round(((Date.now() - t0) / col.queries.length) * 10) / 10 }) + '\n');
+      return;
+    }
+    case 'plugin': {
+      if (positionals[0] !== 'build') throw new Error('usage: npm run es -- plugin build');
+      process.stdout.write(`${await buildPlugin()}\n`);
       return;
     }
     case 'start': {

@@ -61,7 +61,8 @@ export async function homeWithPlugins(home: string, zips: string[], javaHome: st
   return homeOnce(`${home}+plugins-${key}`, async (tmp) => {
     const staged = path.join(tmp, 'home');
     // Hard links: the copy shares the distribution's files; the installer only adds new ones under plugins/.
-    await run('cp', ['-al', home, staged]).catch(() => run('cp', ['-a', home, staged]));
+    const src = fs.realpathSync(home);
+    await run('cp', ['-al', src, staged]).catch(() => run('cp', ['-a', src, staged]));
     for (const zip of zips) {
       log.info({ zip, home }, 'installing Elasticsearch plugin');
       await run(path.join(staged, 'bin', 'elasticsearch-plugin'), ['install', '--batch', `file://${path.resolve(zip)}`], {

@@ -87,7 +87,8 @@ export async function reachableHome(who: RunAs, home: string): Promise<string> {
   const twin = await homeOnce(path.join(root, path.basename(home)), async (tmp) => {
     log.warn({ home, user: who.user }, 'the Elasticsearch user cannot reach the distribution; linking a reachable copy');
     const staged = path.join(tmp, 'home');
-    if (spawnSync('cp', ['-al', home, staged], { stdio: 'ignore' }).status !== 0) execFileSync('cp', ['-a', home, staged]);
+    const src = fs.realpathSync(home); // cp -a would copy a symlinked home as the link itself
+    if (spawnSync('cp', ['-al', src, staged], { stdio: 'ignore' }).status !== 0) execFileSync('cp', ['-a', src, staged]);
     return staged;
   });
   if (!canAccess(who, path.join(twin, 'bin', 'elasticsearch'), 'x')) throw cannotReach(who, bin, 'the Elasticsearch distribution');
