@@ -13,10 +13,10 @@ test('every plugin JSON file parses', () => {
   for (const f of files) expect(() => JSON.parse(fs.readFileSync(f, 'utf8'))).not.toThrow();
 });
 
-test('hugging_face endpoints point at /v1/embed and /v1/rerank', () => {
+test('hugging_face endpoints point at /v1/embed and the TEI /rerank', () => {
   const { embed, rerank } = endpointBodies({ asideUrl: 'http://127.0.0.1:8080/', apiKey: 'k1' });
   expect(embed).toMatchObject({ service: 'hugging_face', service_settings: { url: 'http://127.0.0.1:8080/v1/embed', api_key: 'k1' } });
-  expect(rerank).toMatchObject({ service: 'hugging_face', service_settings: { url: 'http://127.0.0.1:8080/v1/rerank', api_key: 'k1' } });
+  expect(rerank).toMatchObject({ service: 'hugging_face', service_settings: { url: 'http://127.0.0.1:8080/rerank', api_key: 'k1' } });
 });
 
 test('custom endpoints map input_type and the task onto the OpenAI / Cohere shapes', () => {

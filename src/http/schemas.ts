@@ -47,6 +47,8 @@ export const RerankRequest = z
     query: text,
     documents: z.array(rerankDoc).min(1, 'documents must not be empty').optional(),
     texts: z.array(z.string()).min(1, 'texts must not be empty').optional(),
+    // The older Elasticsearch hugging_face rerank request names the documents `input`.
+    input: z.array(z.string()).min(1, 'input must not be empty').optional(),
     task: taskId,
     model: z.string().optional(),
     top_n: z.number().int().min(1).optional(),
@@ -55,7 +57,7 @@ export const RerankRequest = z
     raw_scores: z.boolean().optional(),
     truncate: z.boolean().optional(),
   })
-  .refine((r) => r.documents || r.texts, { message: 'documents (or texts) is required' });
+  .refine((r) => r.documents || r.texts || r.input, { message: 'documents (or texts) is required' });
 
 export const PutTaskRequest = z.object({ path: z.string().min(1).max(1024) });
 
