@@ -22,6 +22,7 @@ const INDEX = 'aside-plugin-corpus';
 const VEC_INDEX = 'aside-plugin-vectors';
 const WINDOW = 20;
 const N_QUERIES = 8;
+const API_KEY = 'aside-test-key-7f3a';
 
 let es: EsTestNode;
 let aside: TestServer;
@@ -62,7 +63,7 @@ beforeAll(async () => {
   const [zip, collection] = await Promise.all([ensurePluginBuilt(), loadCollection(demoCollectionDir())]);
   col = collection;
   // aside.url is a dynamic setting: the node starts first, Aside (which needs the node for BM25) second.
-  es = await startEsNode({ plugins: [zip], settings: { 'aside.url': 'http://127.0.0.1:9' } });
+  es = await startEsNode({ plugins: [zip], settings: { 'aside.url': 'http://127.0.0.1:9' }, keystore: { 'aside.api_key': API_KEY } });
   bm25 = new ElasticsearchCandidates(es.client, { index: INDEX });
   await indexCollection(es.client, col, { index: INDEX });
   aside = await startServer({}, { lexical: bm25 });
@@ -162,9 +163,10 @@ test('knn with the aside query vector builder on aside_embed vectors agrees with
 describe('Aside down or slow', () => {
   let hung: http.Server;
   let hungUrl: string;
+  const seenAuth: (string | undefined)[] = [];
   beforeAll(async () => {
-    // Accepts connections and never answers: a stalled Aside.
-    hung = http.createServer(() => undefined);
+    // Accepts connections and never answers: a stalled Aside (it notes the credentials it was sent).
+    hung = http.createServer((req) => seenAuth.push(req.headers.authorization));
     await new Promise<void>((r) => hung.listen(0, '127.0.0.1', r));
     hungUrl = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`;
   });
@@ -192,6 +194,8 @@ describe('Aside down or slow', () => {
     expect(res.status).toBe(504);
     expect(JSON.stringify(res.json)).toMatch(/Aside did not answer/);
     expect(Date.now() - t0).toBeLessThan(20000);
+    // The API key from the node's keystore went along.
+    expect(seenAuth).toContain(`Bearer ${API_KEY}`);
   }, 60000);
 
   test('bad options are 400s at parse time', async () => {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { AsideError } from '../../src/errors';
 import { log } from '../../src/log';
 import { setting } from '../../src/config';
@@ -32,6 +32,8 @@ export interface LocalNodeOptions {
   settings?: Record<string, string | number | boolean>;
   /** Plugin zips to install (e.g. the Aside plugin's); the node then runs from a copy of the distribution with them. */
   plugins?: string[];
+  /** Secure settings written to the node's keystore before it starts (e.g. `{ 'aside.api_key': '…' }`). */
+  keystore?: Record<string, string>;
 }
 
 export interface LocalNode {
@@ -123,6 +125,14 @@ function writeConfig(home: string, dir: string, port: number, transportPort: num
   return conf;
 }
 
+/** `elasticsearch-keystore create` + `add --stdin` for each secure setting, in the node's own config dir. */
+function writeKeystore(home: string, conf: string, javaHome: string, secrets: Record<string, string>): void {
+  const tool = path.join(home, 'bin', 'elasticsearch-keystore');
+  const env = { ...process.env, ES_JAVA_HOME: javaHome, ES_PATH_CONF: conf, JAVA_HOME: '' };
+  execFileSync(tool, ['create'], { env, stdio: 'ignore' });
+  for (const [name, value] of Object.entries(secrets)) execFileSync(tool, ['add', '--stdin', '--force', name], { env, input: value, stdio: ['pipe', 'ignore', 'pipe'] });
+}
+
 function logTail(file: string, chars = 3000): string {
   try {
     const text = fs.readFileSync(file, 'utf8');
@@ -164,6 +174,7 @@ export async function startLocalNode(opts: LocalNodeOptions = {}): Promise<Local
   const transportPort = await freePort();
   const heap = opts.heap ?? setting('esHeap') ?? '512m';
   const conf = writeConfig(home, dir, port, transportPort, heap, opts.settings);
+  if (opts.keystore) writeKeystore(home, conf, javaHome, opts.keystore);
   const pidFile = path.join(dir, 'es.pid');
   fs.rmSync(pidFile, { force: true });
   const consoleLog = path.join(dir, 'logs', 'console.log');
