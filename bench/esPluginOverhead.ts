@@ -8,26 +8,26 @@
  */
 import { parseArgs } from 'node:util';
 import { loadCollection } from '../src/data/beir';
-import { Aside } from '../src/aside';
 import { loadConfig } from '../src/config';
-import { SearchPipeline } from '../src/search/pipeline';
-import { SearchRequest } from '../src/http/schemas';
-import { elasticsearchSources } from '../src/search/elasticsearchSources';
-import { ElasticsearchCandidates } from '../src/elasticsearch/bm25Candidates';
-import { createEsClient, esConfigFromEnv } from '../src/elasticsearch/config';
-import { EsPluginReranker, percentile } from '../src/eval/throughEsPlugin';
+import { compose } from '../src/compose';
+import { searchQuery } from '../src/search/query';
+import { elasticsearchSources } from '../src/search/sources/elasticsearch/sources';
+import { ElasticsearchCandidates } from '../src/search/sources/elasticsearch/bm25Candidates';
+import { createEsClient, esConfigOf } from '../src/search/sources/elasticsearch/client';
+import { EsPluginReranker, percentile } from '../src/commands/evalThroughEsPlugin';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { collection: { type: 'string' }, window: { type: 'string', default: '20' }, rerank: { type: 'string' }, queries: { type: 'string' } } });
-  if (!values.collection || !esConfigFromEnv()) throw new Error('needs --collection and ASIDE_ES_URL');
+  const config = loadConfig({ workers: 0 });
+  const es = esConfigOf(config);
+  if (!values.collection || !es) throw new Error('needs --collection and ASIDE_ES_URL');
   const col = await loadCollection(values.collection, 'test');
-  const app = await Aside.start(loadConfig({ workers: 0 }), { collection: col });
-  const es = await elasticsearchSources(app);
-  if (!(es.lexical instanceof ElasticsearchCandidates)) throw new Error('no Elasticsearch BM25 source');
-  const pipeline = new SearchPipeline(app, es.lexical, es.vectors);
+  const { app, pipeline } = await compose(config, { collection: col });
+  const bm25 = elasticsearchSources(app, config).lexical;
+  if (!(bm25 instanceof ElasticsearchCandidates)) throw new Error('no Elasticsearch BM25 source');
   const window = Number(values.window);
-  const plugin = await EsPluginReranker.start(app, pipeline, createEsClient(esConfigFromEnv()!), es.lexical, { task: values.rerank, window });
-  const base = SearchRequest.parse({ query: 'x', k: window, candidates: 'elasticsearch', window, rerank: { task: values.rerank }, include_text: false });
+  const plugin = await EsPluginReranker.start(app, pipeline, createEsClient(es), bm25, { task: values.rerank, window });
+  const base = searchQuery({ query: 'x', k: window, candidates: 'elasticsearch', window, rerank: { task: values.rerank }, include_text: false });
   const queries = col.queries.slice(0, values.queries ? Number(values.queries) : undefined);
   const direct: number[] = [];
   const through: number[] = [];
@@ -54,7 +54,16 @@ async function main(): Promise<void> {
   const diff = through.map((t, i) => t - direct[i]);
   const stats = (xs: number[]) => ({ p50: percentile(xs, 50), p99: percentile(xs, 99) });
   process.stdout.write(
-    JSON.stringify({ collection: col.name, queries: queries.length, window, direct_ms: stats(direct), es_plugin_ms: stats(through), added_ms: stats(diff), same_order: `${agreed}/${queries.length}`, at: new Date().toISOString() }) + '\n',
+    JSON.stringify({
+      collection: col.name,
+      queries: queries.length,
+      window,
+      direct_ms: stats(direct),
+      es_plugin_ms: stats(through),
+      added_ms: stats(diff),
+      same_order: `${agreed}/${queries.length}`,
+      at: new Date().toISOString(),
+    }) + '\n',
   );
 }
 

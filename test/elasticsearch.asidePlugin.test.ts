@@ -105,7 +105,11 @@ test('blend {rerank, first_stage} follows the shared contract (min-max per query
   const raw = await post(`${aside.url}/v1/rerank`, { query: q.text, documents: cands.map((c) => (c.title ? `${c.title} ${c.text}` : c.text)) });
   const rerankScores: number[] = [];
   for (const r of raw.json as { index: number; relevance_score: number }[]) rerankScores[r.index] = r.relevance_score;
-  const expected = blendScores(rerankScores, cands.map((c) => c.score), blend);
+  const expected = blendScores(
+    rerankScores,
+    cands.map((c) => c.score),
+    blend,
+  );
   const order = cands.map((c, i) => ({ id: c.id, s: expected[i] })).sort((a, b) => b.s - a.s);
   expect(ids(viaEs)).toEqual(order.map((o) => o.id));
   viaEs.json.hits.hits.forEach((h: any, i: number) => expect(h._score).toBeCloseTo(order[i].s, 4));
