@@ -139,10 +139,12 @@ export class Aside {
     return this.cache.get(t.id, t.activation, query, async () => (await t.encoder.embed([query], 'query'))[0]);
   }
 
-  async embed(texts: string[], kind: TextKind, taskId?: string): Promise<{ task: TaskVersion; vectors: Float32Array[] }> {
+  async embed(inputs: (string | TitledText)[], kind: TextKind, taskId?: string): Promise<{ task: TaskVersion; vectors: Float32Array[] }> {
     const lease = this.registry.acquire(taskId, 'retriever');
     try {
       const t = lease.task;
+      // A titled document is joined by the task's own text contract.
+      const texts = inputs.map((d) => (typeof d === 'string' ? d : t.encoder.documentText(d)));
       const vectors = kind === 'query' && texts.length === 1 ? [await this.queryVector(t, texts[0])] : await t.encoder.embed(texts, kind);
       return { task: t, vectors };
     } finally {

@@ -23,6 +23,8 @@ const VEC_INDEX = 'aside-plugin-vectors';
 const WINDOW = 20;
 const N_QUERIES = 8;
 const API_KEY = 'aside-test-key-7f3a';
+/** A shipped module retriever whose text contract joins title and text with ". ", not BEIR's space. */
+const RETRIEVER = 'scifact-iaa-l-retriever';
 
 let es: EsTestNode;
 let aside: TestServer;
@@ -41,7 +43,8 @@ const rerankRetriever = (query: string, extra: Record<string, unknown> = {}) => 
   aside_rerank: {
     retriever: { standard: { query: bm25.buildQuery(query) } },
     query,
-    fields: ['title', 'text'],
+    fields: ['text'],
+    title_field: 'title',
     rank_window_size: WINDOW,
     ...extra,
   },
@@ -102,7 +105,7 @@ test('blend {rerank, first_stage} follows the shared contract (min-max per query
   const viaEs = await esPost(`/${INDEX}/_search`, { retriever: rerankRetriever(q.text, { blend }), size: WINDOW, _source: false });
   expect(viaEs.status).toBe(200);
   const cands = await bm25.search(q.text, WINDOW);
-  const raw = await post(`${aside.url}/v1/rerank`, { query: q.text, documents: cands.map((c) => (c.title ? `${c.title} ${c.text}` : c.text)) });
+  const raw = await post(`${aside.url}/v1/rerank`, { query: q.text, documents: cands.map((c) => ({ title: c.title, text: c.text })) });
   const rerankScores: number[] = [];
   for (const r of raw.json as { index: number; relevance_score: number }[]) rerankScores[r.index] = r.relevance_score;
   const expected = blendScores(
@@ -122,7 +125,7 @@ test('the aside rescorer equals the retriever on a single-shard index', async ()
   for (const q of col.queries.slice(0, 3)) {
     const viaRescore = await esPost(`/${INDEX}/_search`, {
       query: bm25.buildQuery(q.text),
-      rescore: { window_size: WINDOW, aside: { query: q.text, fields: ['title', 'text'] } },
+      rescore: { window_size: WINDOW, aside: { query: q.text, fields: ['text'], title_field: 'title' } },
       size: WINDOW,
       _source: false,
     });
@@ -134,7 +137,7 @@ test('the aside rescorer equals the retriever on a single-shard index', async ()
 
 test('knn with the aside query vector builder on aside_embed vectors agrees with Aside dense search', async () => {
   const dims = aside.app.base.info.dims;
-  expect((await esPut('/_ingest/pipeline/aside-embed', { processors: [{ aside_embed: { fields: ['title', 'text'], target_field: 'vec' } }] })).status).toBe(200);
+  expect((await esPut('/_ingest/pipeline/aside-embed', { processors: [{ aside_embed: { fields: ['text'], title_field: 'title', target_field: 'vec', task: RETRIEVER } }] })).status).toBe(200);
   // hnsw, not 9.x's default bbq_hnsw for >= 384 dims: float vectors, so kNN sees Aside's own vectors
   // rather than 1-bit quantised ones and the comparison measures the plugin, not quantisation.
   const created = await esPut(`/${VEC_INDEX}`, {
@@ -151,12 +154,12 @@ test('knn with the aside query vector builder on aside_embed vectors agrees with
   const overlaps: number[] = [];
   for (const q of col.queries.slice(0, 20)) {
     const viaEs = await esPost(`/${VEC_INDEX}/_search`, {
-      knn: { field: 'vec', k: 10, num_candidates: 100, query_vector_builder: { aside: { text: q.text } } },
+      knn: { field: 'vec', k: 10, num_candidates: 100, query_vector_builder: { aside: { text: q.text, task: RETRIEVER } } },
       size: 10,
       _source: false,
     });
     expect(viaEs.status).toBe(200);
-    const direct = await post(`${aside.url}/v1/search`, { query: q.text, candidates: 'dense', k: 10, include_text: false });
+    const direct = await post(`${aside.url}/v1/search`, { query: q.text, candidates: 'dense', task: RETRIEVER, k: 10, include_text: false });
     const want = new Set(direct.json.hits.map((h: any) => h.id));
     overlaps.push(ids(viaEs).filter((id) => want.has(id)).length / 10);
   }

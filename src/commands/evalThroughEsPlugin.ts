@@ -23,7 +23,7 @@ export class EsPluginReranker {
 
   /** Serves `app` on a free local port and points the node's `aside.url` at it (a transient cluster setting). */
   static async start(app: Aside, pipeline: SearchPipeline, client: Client, bm25: ElasticsearchCandidates, opts: { task?: string; window: number; blend?: { rerank: number; first_stage: number } }): Promise<EsPluginReranker> {
-    const server = await listen(createHttpApp(app, pipeline), '127.0.0.1', 0);
+    const server = await listen(createHttpApp(app, pipeline), '127.0.0.1', 0, app.config);
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
       await client.cluster.putSettings({ transient: { 'aside.url': url } });
@@ -43,7 +43,8 @@ export class EsPluginReranker {
         aside_rerank: {
           retriever: { standard: { query: this.bm25.buildQuery(query) } },
           query,
-          fields: ['title', 'text'],
+          fields: ['text'],
+          title_field: 'title',
           rank_window_size: Math.max(k, this.opts.window),
           ...(this.opts.task ? { task: this.opts.task } : {}),
           ...(this.opts.blend ? { blend: this.opts.blend } : {}),

@@ -6,8 +6,11 @@ import { BlendWeights } from '../tasks/rerankSettings';
 const text = z.string().min(1, 'texts must not be empty');
 const taskId = z.string().min(1).max(128).optional();
 
+// A titled document is joined by the task's own text contract (its training's title separator).
+const titledDoc = z.object({ title: z.string().optional(), text: z.string() });
+
 export const EmbedRequest = z.object({
-  inputs: z.union([text, z.array(text).min(1, 'inputs must not be empty')]),
+  inputs: z.union([text, z.array(z.union([text, titledDoc.extend({ text })])).min(1, 'inputs must not be empty')]),
   task: taskId,
   input_type: z.enum(['query', 'document']).default('document'),
   // TEI fields, accepted for compatibility: Aside always normalises as the task defines and truncates.
@@ -41,7 +44,7 @@ export const SearchRequest = z.object({
   include_text: z.boolean().default(SEARCH_DEFAULTS.include_text),
 }) satisfies z.ZodType<SearchQuery>;
 
-const rerankDoc = z.union([z.string(), z.object({ id: z.string().optional(), text: z.string() })]);
+const rerankDoc = z.union([z.string(), titledDoc.extend({ id: z.string().optional() })]);
 export const RerankRequest = z
   .object({
     query: text,

@@ -42,10 +42,20 @@ export function buildPlugin(version = esVersion()): Promise<string> {
   });
 }
 
-/** The built zip, building it first when it is missing. */
+/** Newest modification time (ms) of the plugin's sources and pom. */
+function newestSource(dir = path.join(pluginProjectDir(), 'src')): number {
+  let newest = fs.statSync(path.join(pluginProjectDir(), 'pom.xml')).mtimeMs;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestSource(p) : fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** The built zip, (re)building it first when it is missing or older than a source file. */
 export async function ensurePluginBuilt(version = esVersion()): Promise<string> {
   const zip = pluginZipPath(version);
-  return fs.existsSync(zip) ? zip : buildPlugin(version);
+  return fs.existsSync(zip) && fs.statSync(zip).mtimeMs >= newestSource() ? zip : buildPlugin(version);
 }
 
 const sha12 = (file: string): string => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex').slice(0, 12);

@@ -8,7 +8,8 @@ import { BODY_LIMITS, jsonBody } from '../body';
 
 /**
  * Embeddings in three dialects: Aside/TEI (`/v1/embed`, `/embed`: `{inputs}` → `[[...]]`, which is
- * also what Elasticsearch's hugging_face service expects) and OpenAI (`/v1/embeddings`).
+ * also what Elasticsearch's hugging_face service expects; an input may also be a titled document
+ * `{title, text}`, joined by the task's text contract) and OpenAI (`/v1/embeddings`).
  */
 export function embedRoutes(app: Aside): Router {
   const r = Router();
@@ -16,7 +17,7 @@ export function embedRoutes(app: Aside): Router {
   const tei = wrap(async (req, res) => {
     const body = parseBody(EmbedRequest, req.body);
     const texts = Array.isArray(body.inputs) ? body.inputs : [body.inputs];
-    checkTexts(app, texts);
+    checkTexts(app, texts.map((t) => (typeof t === 'string' ? t : `${t.title ?? ''} ${t.text}`)));
     const { task, vectors } = await app.embed(texts, body.input_type, body.task ?? queryTask(req.query.task));
     taskHeaders(res, task);
     res.json(vectors.map((v) => Array.from(v)));

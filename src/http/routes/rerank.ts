@@ -21,7 +21,7 @@ export function rerankRoutes(app: Aside): Router {
     const docs = (body.documents ?? body.texts ?? body.input ?? []).map((d) => (typeof d === 'string' ? { text: d } : d));
     checkTexts(app, docs.map((d) => d.text), app.config.maxRerankDocuments, 'documents');
     checkTexts(app, [body.query], 1, 'queries');
-    const { task: answered, scores } = await app.rerank(body.query, docs.map((d) => d.text), body.task ?? body.model ?? task);
+    const { task: answered, scores } = await app.rerank(body.query, docs.map((d) => ('title' in d && d.title !== undefined ? { title: d.title, text: d.text } : d.text)), body.task ?? body.model ?? task);
     const ranked = scores.map((s, index) => ({ index, relevance_score: s })).sort((a, b) => b.relevance_score - a.relevance_score);
     const top = ranked.slice(0, body.top_n ?? ranked.length);
     const withDocs = top.map((x) => ({

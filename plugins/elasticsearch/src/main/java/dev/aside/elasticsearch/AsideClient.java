@@ -76,7 +76,7 @@ public final class AsideClient implements Closeable {
     }
 
     /** Raw re-ranker scores, one per document in input order. */
-    public void rerank(String query, List<String> documents, @Nullable String task, @Nullable TimeValue limit, ActionListener<float[]> listener) {
+    public void rerank(String query, List<AsideDocument> documents, @Nullable String task, @Nullable TimeValue limit, ActionListener<float[]> listener) {
         byte[] body;
         try {
             body = rerankBody(query, documents, task);
@@ -91,7 +91,7 @@ public final class AsideClient implements Closeable {
      * The same call, blocking the calling thread until Aside answers or the timeout passes. Only for the
      * rescorer, which Elasticsearch runs synchronously on a search thread; everything else is asynchronous.
      */
-    public float[] rerankBlocking(String query, List<String> documents, @Nullable String task, @Nullable TimeValue limit) throws Exception {
+    public float[] rerankBlocking(String query, List<AsideDocument> documents, @Nullable String task, @Nullable TimeValue limit) throws Exception {
         String target = url + "/v1/rerank";
         TimeValue t = limit != null ? limit : timeout;
         HttpResponse<byte[]> resp;
@@ -107,19 +107,22 @@ public final class AsideClient implements Closeable {
         return parseRerank(resp.body(), documents.size());
     }
 
-    private static byte[] rerankBody(String query, List<String> documents, @Nullable String task) throws IOException {
+    private static byte[] rerankBody(String query, List<AsideDocument> documents, @Nullable String task) throws IOException {
         try (XContentBuilder b = JsonXContent.contentBuilder()) {
-            b.startObject().field("query", query).array("documents", documents.toArray(String[]::new));
+            b.startObject().field("query", query);
+            AsideDocument.array(b, "documents", documents);
             if (task != null) b.field("task", task);
             return bytes(b.endObject());
         }
     }
 
     /** One vector per input, for `inputType` "query" or "document". */
-    public void embed(List<String> inputs, @Nullable String task, String inputType, @Nullable TimeValue limit, ActionListener<List<float[]>> listener) {
+    public void embed(List<AsideDocument> inputs, @Nullable String task, String inputType, @Nullable TimeValue limit, ActionListener<List<float[]>> listener) {
         byte[] body;
         try (XContentBuilder b = JsonXContent.contentBuilder()) {
-            b.startObject().array("inputs", inputs.toArray(String[]::new)).field("input_type", inputType);
+            b.startObject();
+            AsideDocument.array(b, "inputs", inputs);
+            b.field("input_type", inputType);
             if (task != null) b.field("task", task);
             body = bytes(b.endObject());
         } catch (IOException e) {

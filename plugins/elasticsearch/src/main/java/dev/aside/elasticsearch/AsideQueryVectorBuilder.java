@@ -82,7 +82,7 @@ public final class AsideQueryVectorBuilder implements QueryVectorBuilder {
 
     @Override
     public void buildVector(Client unused, ActionListener<float[]> listener) {
-        client.get().embed(List.of(text), task, "query", null, listener.delegateFailureAndWrap((l, vectors) -> l.onResponse(vectors.getFirst())));
+        client.get().embed(List.of(new AsideDocument(null, text)), task, "query", null, listener.delegateFailureAndWrap((l, vectors) -> l.onResponse(vectors.getFirst())));
     }
 
     @Override

@@ -84,7 +84,7 @@ public final class AsideRankBuilder extends RankBuilder {
 
     @Override
     public RankFeaturePhaseRankShardContext buildRankFeaturePhaseShardContext() {
-        return new FieldsRankFeatureShardContext(options.fields());
+        return new FieldsRankFeatureShardContext(options);
     }
 
     @Override

@@ -28,10 +28,11 @@ final class AsideRerankCoordinatorContext extends RankFeaturePhaseRankCoordinato
     @Override
     protected void computeScores(RankFeatureDoc[] docs, ActionListener<float[]> listener) {
         float[] firstStage = new float[docs.length];
-        List<String> texts = new ArrayList<>(docs.length);
+        List<AsideDocument> texts = new ArrayList<>(docs.length);
         for (int i = 0; i < docs.length; i++) {
             firstStage[i] = docs[i].score;
-            texts.add(docs[i].featureData == null || docs[i].featureData.isEmpty() ? "" : docs[i].featureData.getFirst());
+            List<String> fd = docs[i].featureData;
+            texts.add(fd == null || fd.isEmpty() ? new AsideDocument(null, "") : new AsideDocument(fd.size() > 1 ? fd.get(1) : null, fd.getFirst()));
         }
         if (docs.length == 0) {
             listener.onResponse(firstStage);

@@ -44,8 +44,8 @@ public final class AsideRerankRetrieverBuilder extends CompoundRetrieverBuilder<
         (a, c) -> new AsideRerankRetrieverBuilder(
             List.of(RetrieverSource.from((RetrieverBuilder) a[0])),
             c.client(),
-            a[5] == null ? DEFAULT_RANK_WINDOW_SIZE : (int) a[5],
-            RerankOptions.of((String) a[1], (List<String>) a[2], (String) a[3], (Blend) a[4], (String) a[6], (String) a[7])
+            a[6] == null ? DEFAULT_RANK_WINDOW_SIZE : (int) a[6],
+            RerankOptions.of((String) a[1], (List<String>) a[2], (String) a[3], (String) a[4], (Blend) a[5], (String) a[7], (String) a[8])
         )
     );
 
@@ -57,6 +57,7 @@ public final class AsideRerankRetrieverBuilder extends CompoundRetrieverBuilder<
         }, RETRIEVER);
         PARSER.declareString(constructorArg(), RerankOptions.QUERY);
         PARSER.declareStringArray(constructorArg(), RerankOptions.FIELDS);
+        PARSER.declareString(optionalConstructorArg(), RerankOptions.TITLE_FIELD);
         PARSER.declareString(optionalConstructorArg(), RerankOptions.TASK);
         PARSER.declareObject(optionalConstructorArg(), (p, c) -> Blend.PARSER.apply(p, null), RerankOptions.BLEND);
         PARSER.declareInt(optionalConstructorArg(), RANK_WINDOW_SIZE_FIELD);

@@ -40,7 +40,7 @@ final class AsideRescorer implements Rescorer {
         if (n == 0) return topDocs;
         ScoreDoc[] window = Arrays.copyOf(topDocs.scoreDocs, n);
         Arrays.sort(window, (a, b) -> Float.compare(b.score, a.score));
-        List<String> texts = new ArrayList<>(n);
+        List<AsideDocument> texts = new ArrayList<>(n);
         float[] firstStage = new float[n];
         for (int i = 0; i < n; i++) {
             texts.add(textOf(searcher, window[i].doc));
@@ -69,12 +69,12 @@ final class AsideRescorer implements Rescorer {
         return new TopDocs(topDocs.totalHits, out);
     }
 
-    private String textOf(IndexSearcher searcher, int doc) throws IOException {
+    private AsideDocument textOf(IndexSearcher searcher, int doc) throws IOException {
         Document d = searcher.storedFields().document(doc, Set.of("_source"));
         BytesRef source = d.getBinaryValue("_source");
-        if (source == null) return "";
+        if (source == null) return new AsideDocument(null, "");
         Map<String, Object> map = XContentHelper.convertToMap(new BytesArray(source), false, null).v2();
-        return FieldsText.join(options.fields(), f -> {
+        return options.documentOf(f -> {
             Object v = XContentMapValues.extractValue(f, map);
             return v == null ? null : v instanceof List<?> l ? l : List.of(v);
         });

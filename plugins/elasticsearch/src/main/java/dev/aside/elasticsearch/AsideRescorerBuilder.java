@@ -32,11 +32,12 @@ public final class AsideRescorerBuilder extends RescorerBuilder<AsideRescorerBui
     private static final ConstructingObjectParser<RerankOptions, Void> PARSER = new ConstructingObjectParser<>(
         NAME,
         false,
-        a -> RerankOptions.of((String) a[0], (List<String>) a[1], (String) a[2], (Blend) a[3], (String) a[4], (String) a[5])
+        a -> RerankOptions.of((String) a[0], (List<String>) a[1], (String) a[2], (String) a[3], (Blend) a[4], (String) a[5], (String) a[6])
     );
     static {
         PARSER.declareString(constructorArg(), RerankOptions.QUERY);
         PARSER.declareStringArray(constructorArg(), RerankOptions.FIELDS);
+        PARSER.declareString(optionalConstructorArg(), RerankOptions.TITLE_FIELD);
         PARSER.declareString(optionalConstructorArg(), RerankOptions.TASK);
         PARSER.declareObject(optionalConstructorArg(), (p, c) -> Blend.PARSER.apply(p, null), RerankOptions.BLEND);
         PARSER.declareString(optionalConstructorArg(), RerankOptions.ON_FAILURE);

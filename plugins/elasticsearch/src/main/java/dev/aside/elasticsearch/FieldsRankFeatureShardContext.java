@@ -22,16 +22,16 @@ import java.util.List;
  * and hands each hit's joined text to the coordinating node (the built-in context reads one field only).
  */
 final class FieldsRankFeatureShardContext extends RankFeaturePhaseRankShardContext {
-    private final List<String> fields;
+    private final RerankOptions options;
 
-    FieldsRankFeatureShardContext(List<String> fields) {
-        super(fields.get(0));
-        this.fields = fields;
+    FieldsRankFeatureShardContext(RerankOptions options) {
+        super(options.fields().getFirst());
+        this.options = options;
     }
 
     @Override
     public void prepareForFetch(SearchContext context) {
-        context.fetchFieldsContext(new FetchFieldsContext(fields.stream().map(f -> new FieldAndFormat(f, null)).toList()));
+        context.fetchFieldsContext(new FetchFieldsContext(options.fetchedFields().stream().map(f -> new FieldAndFormat(f, null)).toList()));
         // This fetch runs without the query phase's scores (hits would carry NaN). A score sort plus
         // track_scores makes the fetch score each hit with the same query, so the coordinating node gets
         // the first stage's scores for the blend and for keep_order.
@@ -48,10 +48,12 @@ final class FieldsRankFeatureShardContext extends RankFeaturePhaseRankShardConte
         for (int i = 0; i < h.length; i++) {
             SearchHit hit = h[i];
             docs[i] = new RankFeatureDoc(hit.docId(), hit.getScore(), shardId);
-            docs[i].featureData(List.of(FieldsText.join(fields, f -> {
+            AsideDocument doc = options.documentOf(f -> {
                 DocumentField df = hit.field(f);
                 return df == null ? null : df.getValues();
-            })));
+            });
+            // featureData travels to the coordinating node: [text] or [text, title].
+            docs[i].featureData(doc.title() == null ? List.of(doc.text()) : List.of(doc.text(), doc.title()));
         }
         return new RankFeatureShardResult(docs);
     }
