@@ -4,6 +4,7 @@ import path from 'node:path';
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '../../src/paths';
+import { setting } from '../../src/config';
 import { AsideError } from '../../src/errors';
 import { log } from '../../src/log';
 import { esVersion, findJavaHome } from './distribution';
@@ -23,7 +24,7 @@ const run = promisify(execFile);
 /** `mvn package` with a JDK >= 21 (the server jar is Java 21 bytecode); resolves to the zip. */
 export function buildPlugin(version = esVersion()): Promise<string> {
   const javaHome = findJavaHome(21);
-  const mvn = process.env.ASIDE_MVN ?? 'mvn';
+  const mvn = setting('mvn') ?? 'mvn';
   const args = ['-B', '-q', 'package', `-Delasticsearch.version=${version}`];
   log.info({ mvn, javaHome, version }, 'building the Aside Elasticsearch plugin');
   return new Promise((resolve, reject) => {
