@@ -22,7 +22,7 @@ const USAGE = `usage: npm run es -- <command>
   start    start the local Elasticsearch (or report the running one); prints its URL
   stop     stop it
   plugin build   build the Aside plugin zip with Maven (plugins/elasticsearch; needs mvn and a JDK >= 21);
-                 \`start\` installs it when built (set ASIDE_URL for the plugin's aside.url)
+                 \`start\` installs it when built (ASIDE_ES_PLUGIN_ASIDE_URL sets the plugin's aside.url)
   status   show whether it runs, its URL and cluster health
   index --collection <dir> [--index name]       bulk-index a BEIR collection (ASIDE_ES_URL, else the local node)
   bm25-eval --collection <dir> [--index name] [--reindex]
