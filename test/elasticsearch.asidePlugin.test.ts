@@ -88,7 +88,7 @@ test('aside_rerank over BM25 gives the order of Aside /v1/search re-ranking the 
   for (const q of col.queries.slice(0, N_QUERIES)) {
     const viaEs = await esPost(`/${INDEX}/_search`, { retriever: rerankRetriever(q.text), size: WINDOW, _source: false });
     expect(viaEs.status).toBe(200);
-    const direct = await post(`${aside.url}/v1/search`, { query: q.text, candidates: 'elasticsearch', window: WINDOW, k: WINDOW, rerank: {}, include_text: false });
+    const direct = await post(`${aside.url}/v1/search`, { query: q.text, candidates: 'elasticsearch', window: WINDOW, k: WINDOW, rerank: { blend: false }, include_text: false });
     expect(direct.status).toBe(200);
     expect(ids(viaEs)).toEqual(direct.json.hits.map((h: any) => h.id));
     // Elasticsearch wants positive scores: the plugin maps raw logits through max(s,0) + min(e^s,1), monotone.
@@ -116,6 +116,10 @@ test('blend {rerank, first_stage} follows the shared contract (min-max per query
   const order = cands.map((c, i) => ({ id: c.id, s: expected[i] })).sort((a, b) => b.s - a.s);
   expect(ids(viaEs)).toEqual(order.map((o) => o.id));
   viaEs.json.hits.hits.forEach((h: any, i: number) => expect(h._score).toBeCloseTo(order[i].s, 4));
+  // Aside's own /v1/search blends the same way ({rerank, bm25} there = {rerank, first_stage} here).
+  const direct = await post(`${aside.url}/v1/search`, { query: q.text, candidates: 'elasticsearch', window: WINDOW, k: WINDOW, rerank: { blend: { rerank: 0.7, bm25: 0.3 } }, include_text: false });
+  expect(direct.status).toBe(200);
+  expect(ids(viaEs)).toEqual(direct.json.hits.map((h: any) => h.id));
   // The blend is a different ranking from the raw re-ranker here, or the test would prove nothing.
   const rawOrder = await esPost(`/${INDEX}/_search`, { retriever: rerankRetriever(q.text), size: WINDOW, _source: false });
   expect(ids(rawOrder)).not.toEqual(ids(viaEs));
