@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { TokenBatch } from '../text/tokenizer';
 import { openSession, Provider, SessionOptions } from './session';
+import { GraphSource } from './graphSource';
 import { pool, tokenStates } from './pooling';
 import { PoolingMode } from '../models/catalog';
 
@@ -46,10 +47,10 @@ export class GraphRunner {
   private readonly sessions = new Map<string, { session: ort.InferenceSession; info: GraphInfo }>();
   private readonly modules = new Map<string, Record<string, ort.Tensor>>();
 
-  async loadGraph(key: string, modelPath: string, opts: SessionOptions): Promise<GraphInfo> {
+  async loadGraph(key: string, source: GraphSource, opts: SessionOptions): Promise<GraphInfo> {
     const have = this.sessions.get(key);
     if (have) return have.info;
-    const { session, provider } = await openSession(modelPath, opts);
+    const { session, provider } = await openSession(source, opts);
     const meta = (session as unknown as { inputMetadata?: { name: string; isTensor: boolean; type?: string; shape?: (number | string)[] }[] }).inputMetadata;
     const inputs: GraphInput[] = session.inputNames.map((name, i) => ({
       name,
@@ -59,6 +60,13 @@ export class GraphRunner {
     const info: GraphInfo = { provider, inputs, outputs: [...session.outputNames] };
     this.sessions.set(key, { session, info });
     return info;
+  }
+
+  /** Releases a graph's session (its copy of the backbone weights and its arena). */
+  async unloadGraph(key: string): Promise<void> {
+    const entry = this.sessions.get(key);
+    this.sessions.delete(key);
+    await entry?.session.release();
   }
 
   loadModule(key: string, tensors: Record<string, RawTensor>): void {

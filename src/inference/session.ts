@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { log } from '../log';
 import { setting } from '../config';
+import { describeSource, GraphSource, templateBytes } from './graphSource';
 
 export type Provider = 'cpu' | 'cuda';
 
@@ -24,7 +25,7 @@ export interface OpenedSession {
  * Opens an onnxruntime session on the configured provider. CUDA is tried only when asked for; if its
  * provider cannot load (no GPU, no CUDA libraries) the session falls back to CPU and says so in the log.
  */
-export async function openSession(modelPath: string, opts: SessionOptions): Promise<OpenedSession> {
+export async function openSession(source: GraphSource, opts: SessionOptions): Promise<OpenedSession> {
   const base: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: opts.graphOptimization,
     ...(opts.intraOpThreads > 0 ? { intraOpNumThreads: opts.intraOpThreads } : {}),
@@ -33,16 +34,23 @@ export async function openSession(modelPath: string, opts: SessionOptions): Prom
     // batches with it off on 2-thread sessions (docs/performance.md). ASIDE_INTRA_OP_SPINNING=1 restores it.
     ...(opts.intraOpThreads !== 1 && !setting('intraOpSpinning') ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
   };
+  // A template is bound to the backbone's bytes here; the buffers are garbage once the session holds its copy.
+  const create = (o: ort.InferenceSession.SessionOptions) => {
+    if (typeof source === 'string') return ort.InferenceSession.create(source, o);
+    const { model, externalData } = templateBytes(source);
+    return ort.InferenceSession.create(model, { ...o, externalData });
+  };
+  const modelPath = describeSource(source);
   if (opts.provider === 'cuda') {
     try {
-      const session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cuda'] });
+      const session = await create({ ...base, executionProviders: ['cuda'] });
       log.info({ provider: 'cuda', model: modelPath }, 'execution provider: CUDA');
       return { session, provider: 'cuda' };
     } catch (err) {
       log.warn({ provider: 'cpu', requested: 'cuda', reason: (err as Error).message }, 'CUDA execution provider unavailable; falling back to CPU');
     }
   }
-  const session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cpu'] });
+  const session = await create({ ...base, executionProviders: ['cpu'] });
   log.info({ provider: 'cpu', model: modelPath, intraOpThreads: opts.intraOpThreads || 'default' }, 'execution provider: CPU');
   return { session, provider: 'cpu' };
 }
