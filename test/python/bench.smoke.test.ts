@@ -1,14 +1,15 @@
 /**
  * Smoke test of the benchmark suite: every scenario starts, runs at smoke size (--tiny: one round on
  * a handful of inputs, servers on loopback) and returns a well-formed entry. Figures are not checked:
- * benchmarks are not part of the test suite, `npm run bench` is.
+ * benchmarks are not part of the test suite, `npm run bench` is. Its peers run Python (bench/peers/ort_peer.py),
+ * so this file runs in the training step (`npm run test:python`), not in `npm test`.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '..', '..');
 
 test('every bench scenario runs at smoke size and writes a well-formed entry', () => {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'aside-bench-smoke-')), 'results.json');
