@@ -25,6 +25,7 @@ import { scenario as s7 } from './scenarios/s7-int8';
 import { scenario as s9 } from './scenarios/s9-late-interaction';
 import { scenario as opt } from './scenarios/opt-settings';
 import { scenario as s8 } from './scenarios/s8-overload';
+import { scenario as s9 } from './scenarios/s9-memory';
 
 export const SCENARIOS: Scenario[] = [s1, s2, s3, s4, s5, s7, opt, s8, s9];
 

@@ -49,6 +49,22 @@ describe('weight-free graph templates bound to the backbone', () => {
     expect(maxAbsDiff(got, (g.output as number[] | number[][]).flat())).toBeLessThanOrEqual(fx.tolerance);
   });
 
+  it('opens no session for a template until its first forward pass, and its index describes the graph as onnxruntime does', async () => {
+    const source = resolveGraph(`${fx.backbone}/iaa-l-reranker.onnx`, { file: spec.modelPath, sha256: spec.modelSha256 });
+    const lazy = new GraphRunner();
+    const eager = new GraphRunner();
+    const fromIndex = await lazy.loadGraph('g', source, defaultSessionOptions());
+    expect(lazy.openSessions).toBe(0);
+    const fromSession = await eager.loadGraph('g', source, { ...defaultSessionOptions(), memory: { lazySessions: false } });
+    expect(eager.openSessions).toBe(1);
+    expect(fromIndex).toEqual(fromSession);
+    const g = fx.graphs['iaa-l-reranker'];
+    lazy.loadModule('m', lcgTensors(g.tensors, g.seed, fx.scale));
+    await lazy.run({ graph: 'g', module: 'm', batch: batchOf(fx.batches.reranker), output: { kind: 'scores' } });
+    expect(lazy.openSessions).toBe(1);
+    await Promise.all([lazy.close(), eager.close()]);
+  });
+
   it('refuses to bind a template to a backbone with another sha256', () => {
     expect(() => resolveGraph(`${fx.backbone}/iaa-l-retriever.onnx`, { file: spec.modelPath, sha256: '0'.repeat(64) })).toThrow(AsideError);
     expect(() => resolveGraph(`${fx.backbone}/iaa-l-retriever.onnx`, { file: spec.modelPath, sha256: '0'.repeat(64) })).toThrow(/references backbone sha256 759c3cd2b7fe/);
@@ -59,11 +75,19 @@ describe('weight-free graph templates bound to the backbone', () => {
     expect(() => resolveGraph('all-MiniLM-L6-v2/nope-retriever.onnx', { file: spec.modelPath, sha256: spec.modelSha256 })).toThrow(/neither a committed template nor a built graph/);
   });
 
-  it('fails the load, naming the file, when the backbone bytes are not the ones the template was made against', async () => {
+  it('refuses backbone bytes other than the ones the template was made against, naming the file', async () => {
     const source = resolveGraph(`${fx.backbone}/iaa-l-retriever.onnx`, { file: spec.modelPath, sha256: spec.modelSha256 });
     if (typeof source === 'string') throw new Error('expected a template');
-    const r = new GraphRunner();
-    await expect(r.loadGraph('wrong', { ...source, backboneFile: spec.tokenizerPath }, defaultSessionOptions())).rejects.toThrow(/backbone .*tokenizer.json has sha256/);
-    await r.close();
+    const wrong = { ...source, backboneFile: spec.tokenizerPath };
+    const eager = new GraphRunner();
+    await expect(eager.loadGraph('g', wrong, { ...defaultSessionOptions(), memory: { lazySessions: false } })).rejects.toThrow(/backbone .*tokenizer.json has sha256/);
+    // A lazy graph binds at its first run: that run fails, and so does the next (nothing half-open is kept).
+    const lazy = new GraphRunner();
+    await lazy.loadGraph('g', wrong, defaultSessionOptions());
+    const run = () => lazy.run({ graph: 'g', batch: batchOf(fx.batches.retriever), output: { kind: 'embedding', pooling: 'mean', normalize: false } });
+    await expect(run()).rejects.toThrow(/tokenizer.json has sha256/);
+    await expect(run()).rejects.toThrow(/tokenizer.json has sha256/);
+    expect(lazy.openSessions).toBe(0);
+    await Promise.all([eager.close(), lazy.close()]);
   });
 });

@@ -16,6 +16,8 @@ export interface TemplateSource {
   /** The backbone file whose bytes the references point into, and the sha256 it must have. */
   backboneFile: string;
   backboneSha256: string;
+  /** The template's inputs and outputs as its index records them: enough to validate a task without a session. */
+  io?: { inputs: { name: string; type: string; shape: (number | string)[] }[]; outputs: string[] };
 }
 
 export function describeSource(source: GraphSource): string {

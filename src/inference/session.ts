@@ -10,6 +10,29 @@ export interface SessionOptions {
   intraOpThreads: number;
   /** onnxruntime graph optimisation level. */
   graphOptimization: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Memory levers (docs/performance.md, memory table); absent = the ASIDE_* setting, else the default. */
+  memory?: Partial<MemoryOptions>;
+}
+
+export interface MemoryOptions {
+  /**
+   * onnxruntime's CPU arena keeps every session's peak activations for good (a 32 × 256-token batch
+   * leaves ~100s of MB per session); off, they go back to malloc after each run and are shared by
+   * the sessions of a thread. ASIDE_CPU_ARENA=1 turns it on.
+   */
+  cpuArena: boolean;
+  /** Memory patterns pre-plan one block per input shape seen (dynamic shapes: many). ASIDE_MEM_PATTERN=1. */
+  memPattern: boolean;
+  /** Open a graph's session at its first forward pass, so graphs nobody uses cost nothing. ASIDE_LAZY_SESSIONS=0 turns it off. */
+  lazySessions: boolean;
+}
+
+export function memoryOptions(opts: SessionOptions): MemoryOptions {
+  return {
+    cpuArena: opts.memory?.cpuArena ?? setting('cpuArena'),
+    memPattern: opts.memory?.memPattern ?? setting('memPattern'),
+    lazySessions: opts.memory?.lazySessions ?? setting('lazySessions'),
+  };
 }
 
 export function defaultSessionOptions(): SessionOptions {
@@ -26,8 +49,11 @@ export interface OpenedSession {
  * provider cannot load (no GPU, no CUDA libraries) the session falls back to CPU and says so in the log.
  */
 export async function openSession(source: GraphSource, opts: SessionOptions): Promise<OpenedSession> {
+  const mem = memoryOptions(opts);
   const base: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: opts.graphOptimization,
+    enableCpuMemArena: mem.cpuArena,
+    enableMemPattern: mem.memPattern,
     ...(opts.intraOpThreads > 0 ? { intraOpNumThreads: opts.intraOpThreads } : {}),
     interOpNumThreads: 1,
     // A spinning intra-op pool burns the cores other workers need; measured 1.44x faster query

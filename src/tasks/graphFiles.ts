@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -12,7 +13,16 @@ const TemplateIndex = z.object({
   backbone: z.string(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   externalData: z.string(),
-  graphs: z.record(z.string(), z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int(), signature: z.string() })),
+  graphs: z.record(
+    z.string(),
+    z.object({
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      bytes: z.number().int(),
+      signature: z.string(),
+      inputs: z.array(z.object({ name: z.string(), type: z.string(), shape: z.array(z.union([z.number(), z.string()])) })),
+      outputs: z.array(z.string()),
+    }),
+  ),
 });
 type TemplateIndex = z.infer<typeof TemplateIndex>;
 
@@ -45,10 +55,13 @@ export function resolveGraph(file: string, backbone: { file: string; sha256: str
     const index = templateIndex(path.dirname(abs));
     const entry = index?.graphs[path.basename(abs)];
     if (index && entry && fs.existsSync(abs)) {
+      // Checked here too (the worker checks again when it binds): a corrupt template fails its task's load, not a request.
+      const sha = crypto.createHash('sha256').update(fs.readFileSync(abs)).digest('hex');
+      if (sha !== entry.sha256) throw new AsideError('validation', `graph template '${file}' has sha256 ${sha.slice(0, 12)}…, its index says ${entry.sha256.slice(0, 12)}…`);
       if (backbone.sha256 !== index.sha256) {
         throw new AsideError('validation', `graph template '${file}' references backbone sha256 ${index.sha256.slice(0, 12)}…, but this server runs ${backbone.sha256 ? `${backbone.sha256.slice(0, 12)}…` : 'an unchecksummed model'}`);
       }
-      return { template: abs, templateSha256: entry.sha256, externalPath: index.externalData, backboneFile: backbone.file, backboneSha256: index.sha256 };
+      return { template: abs, templateSha256: entry.sha256, externalPath: index.externalData, backboneFile: backbone.file, backboneSha256: index.sha256, io: { inputs: entry.inputs, outputs: entry.outputs } };
     }
     if (fs.existsSync(abs)) return abs;
   }

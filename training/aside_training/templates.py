@@ -5,7 +5,7 @@
 
 Each backbone directory holds `<kind>-<role>.onnx` templates (aside_training.template) and
 `templates.json`: the backbone sha256 they reference, and per template its sha256, size, graph
-signature and module inputs. The server binds a template only to a backbone file with that sha256.
+signature, inputs and outputs (so the server can validate a task without opening a session). The server binds a template only to a backbone file with that sha256.
 The backbones must be fetched first (`npm run models:fetch -- <id>`); int8 backbones get no
 templates (their quantized weights are not what the fp32 trace references; docs/module-format.md).
 """
@@ -34,11 +34,10 @@ def fp32_backbones() -> list[str]:
     return [m["id"] for m in catalog()["models"] if "(int8)" not in m["huggingFace"]]
 
 
-def _module_inputs(model: onnx.ModelProto) -> list[dict]:
+def _values(values) -> list[dict]:
+    """Name, dtype and shape (symbolic dims by name) of graph inputs/outputs, as onnxruntime reports them."""
     out = []
-    for i in model.graph.input:
-        if not i.name.startswith("m."):
-            continue
+    for i in values:
         t = i.type.tensor_type
         out.append({"name": i.name, "type": _ONNX_DTYPES.get(t.elem_type, str(t.elem_type)),
                     "shape": [d.dim_param if d.dim_param else d.dim_value for d in t.shape.dim]})
@@ -63,7 +62,8 @@ def write_backbone(backbone_id: str, out_dir: Path, kinds: list[str], roles: lis
             data = path.read_bytes()
             model = onnx.load_from_string(data)
             graphs[path.name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
-                                 "signature": _meta(model)["aside.signature"], "inputs": _module_inputs(model)}
+                                 "signature": _meta(model)["aside.signature"],
+                                 "inputs": _values(model.graph.input), "outputs": [o.name for o in model.graph.output]}
             print(f"wrote {path} ({len(data)} bytes)")
     index = {"format": "aside-templates/1", "backbone": backbone_id, "sha256": sha,
              "bytes": backbone_file.stat().st_size, "externalData": EXTERNAL_LOCATION, "irVersion": IR_VERSION,
