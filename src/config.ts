@@ -41,7 +41,7 @@ export const SETTINGS = {
   intraOpSpinning: def('ASIDE_INTRA_OP_SPINNING', 'inference', flag.default(false), 'let onnxruntime threads spin while idle (faster bursts, burns CPU)'),
   graphOptimization: def('ASIDE_GRAPH_OPT', 'inference', z.enum(['disabled', 'basic', 'extended', 'all']).default('all'), 'onnxruntime graph optimisation level'),
   lazySessions: def('ASIDE_LAZY_SESSIONS', 'inference', flag.default(true), "open a task graph's onnxruntime session at its first forward pass on a worker, not at load (docs/serving.md, Memory)"),
-  cpuArena: def('ASIDE_CPU_ARENA', 'inference', flag.default(false), "onnxruntime's CPU memory arena (keeps each session's peak activations for good)"),
+  cpuArena: def('ASIDE_CPU_ARENA', 'inference', flag.default(false), "onnxruntime's CPU memory arena: about 3x faster 100-document re-ranks, but every session keeps its peak activations (peak RSS 1.65 GB vs 1.1 GB, bench s10)"),
   memPattern: def('ASIDE_MEM_PATTERN', 'inference', flag.default(false), 'onnxruntime memory patterns (pre-planned activation blocks per input shape)'),
   maxBatch: def('ASIDE_MAX_BATCH', 'limits', int(1).default(32), 'rows per forward pass'),
   maxWaitMs: def('ASIDE_MAX_WAIT_MS', 'limits', z.coerce.number().min(0).default(0), 'accepted and ignored: the scheduler forms a batch as soon as a worker is free'),

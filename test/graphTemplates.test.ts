@@ -26,7 +26,14 @@ const spec = resolveModel(fx.backbone);
 
 function batchOf(b: Fixture['batches']['retriever']): TokenBatch {
   const flat = (rows: number[][]) => BigInt64Array.from(rows.flat().map(BigInt));
-  return { inputIds: flat(b.input_ids), attentionMask: flat(b.attention_mask), tokenTypeIds: flat(b.token_type_ids), batch: b.input_ids.length, seqLen: b.input_ids[0].length, tokens: b.attention_mask.flat().filter((x) => x === 1).length };
+  return {
+    inputIds: flat(b.input_ids),
+    attentionMask: flat(b.attention_mask),
+    tokenTypeIds: flat(b.token_type_ids),
+    batch: b.input_ids.length,
+    seqLen: b.input_ids[0].length,
+    tokens: b.attention_mask.flat().filter((x) => x === 1).length,
+  };
 }
 
 describe('weight-free graph templates bound to the backbone', () => {
@@ -42,7 +49,12 @@ describe('weight-free graph templates bound to the backbone', () => {
     expect(typeof source).toBe('object'); // a template, not a full graph from .aside/graphs
     await runner.loadGraph(name, source, defaultSessionOptions());
     runner.loadModule(name, lcgTensors(g.tensors, g.seed, fx.scale));
-    const out = await runner.run({ graph: name, module: name, batch: batchOf(fx.batches[role]), output: role === 'retriever' ? { kind: 'embedding', pooling: 'mean', normalize: false } : { kind: 'scores' } });
+    const out = await runner.run({
+      graph: name,
+      module: name,
+      batch: batchOf(fx.batches[role]),
+      output: role === 'retriever' ? { kind: 'embedding', pooling: 'mean', normalize: false } : { kind: 'scores' },
+    });
     const got = role === 'retriever' ? out.flatMap((v) => Array.from(v)) : Array.from(out[0]);
     runner.unloadModule(name);
     await runner.unloadGraph(name);

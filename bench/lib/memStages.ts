@@ -1,5 +1,5 @@
 /**
- * Child process for scenario 9 (memory): builds the server's state step by step in one process and
+ * Child process for scenario 10 (memory): builds the server's state step by step in one process and
  * prints one JSON line per step, {step, rss_mb, peak_mb}, read from /proc/self/status (VmRSS, VmHWM).
  * The memory settings (ASIDE_CPU_ARENA, ASIDE_MEM_PATTERN, ASIDE_LAZY_SESSIONS, ASIDE_WORKERS) come
  * from the environment, so each variant runs in a fresh process.
@@ -32,9 +32,11 @@ async function step(name: string): Promise<void> {
 async function loop(clients: number, seconds: number, call: (i: number) => Promise<unknown>): Promise<number> {
   const end = Date.now() + seconds * 1000;
   let n = 0;
-  await Promise.all(Array.from({ length: clients }, async () => {
-    while (Date.now() < end) await call(n++);
-  }));
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (Date.now() < end) await call(n++);
+    }),
+  );
   return n;
 }
 
@@ -61,7 +63,12 @@ async function main(): Promise<void> {
   const docs = documents(2000).map((d) => d.text);
   await app.embed(docs.slice(0, 256), 'document');
   await step('embed 256 documents (≤256 tokens each)');
-  const reranks = await loop(2, seconds, (i) => app.rerank(qs[i % qs.length], Array.from({ length: 100 }, (_, j) => docs[(i * 100 + j) % docs.length])));
+  const reranks = await loop(2, seconds, (i) =>
+    app.rerank(
+      qs[i % qs.length],
+      Array.from({ length: 100 }, (_, j) => docs[(i * 100 + j) % docs.length]),
+    ),
+  );
   await step(`re-rank load: 2 clients × 100 documents (${reranks} requests)`);
   await app.close();
 }

@@ -1,7 +1,7 @@
 /**
  * Environment the npm start/serve scripts (package.json) and the Docker image set for the server:
  * glibc's fixed mmap threshold returns activation buffers ≥ 1 MiB to the system when a forward pass
- * frees them, instead of keeping them in per-thread heaps (scenario 9 measures it).
+ * frees them, instead of keeping them in per-thread heaps (scenario 10 measures it).
  */
 export const SERVE_MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: '1048576' } as const;
 

@@ -59,9 +59,19 @@ export function resolveGraph(file: string, backbone: { file: string; sha256: str
       const sha = crypto.createHash('sha256').update(fs.readFileSync(abs)).digest('hex');
       if (sha !== entry.sha256) throw new AsideError('validation', `graph template '${file}' has sha256 ${sha.slice(0, 12)}…, its index says ${entry.sha256.slice(0, 12)}…`);
       if (backbone.sha256 !== index.sha256) {
-        throw new AsideError('validation', `graph template '${file}' references backbone sha256 ${index.sha256.slice(0, 12)}…, but this server runs ${backbone.sha256 ? `${backbone.sha256.slice(0, 12)}…` : 'an unchecksummed model'}`);
+        throw new AsideError(
+          'validation',
+          `graph template '${file}' references backbone sha256 ${index.sha256.slice(0, 12)}…, but this server runs ${backbone.sha256 ? `${backbone.sha256.slice(0, 12)}…` : 'an unchecksummed model'}`,
+        );
       }
-      return { template: abs, templateSha256: entry.sha256, externalPath: index.externalData, backboneFile: backbone.file, backboneSha256: index.sha256, io: { inputs: entry.inputs, outputs: entry.outputs } };
+      return {
+        template: abs,
+        templateSha256: entry.sha256,
+        externalPath: index.externalData,
+        backboneFile: backbone.file,
+        backboneSha256: index.sha256,
+        io: { inputs: entry.inputs, outputs: entry.outputs },
+      };
     }
     if (fs.existsSync(abs)) return abs;
   }

@@ -17,7 +17,7 @@ test('every bench scenario runs at smoke size and writes a well-formed entry', (
     execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [path.join(ROOT, 'bench', 'run.ts'), '--tiny', '--no-doc', '--out', out], { cwd: ROOT, env: { ...process.env, ASIDE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 170_000 });
     const results = JSON.parse(fs.readFileSync(out, 'utf8'));
     const ids = results.entries.map((e: { scenario: string }) => e.scenario);
-    expect(ids).toEqual(['s1', 's2', 's3', 's4', 's5', 's7', 'opt', 's8', 's9']);
+    expect(ids).toEqual(['s1', 's2', 's3', 's4', 's5', 's7', 'opt', 's8', 's9', 's10']);
     for (const e of results.entries) {
       expect(typeof e.title).toBe('string');
       expect(typeof e.peer).toBe('string');

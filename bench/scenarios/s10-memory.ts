@@ -1,5 +1,5 @@
 /**
- * Scenario 9: where the server's resident memory goes, and what each memory lever saves. One child
+ * Scenario 10: where the server's resident memory goes, and what each memory lever saves. One child
  * process per setting builds the server state step by step (bench/lib/memStages.ts: workers, bare
  * backbone, shipped tasks, index, s1-like query load, 256 documents embedded, 100-document re-ranks)
  * and reports RSS after each step; the settings add one lever at a time to the previous defaults.
@@ -44,7 +44,12 @@ function stages(env: Record<string, string>, seconds: number): Step[] {
     timeout: 600_000,
     stdio: ['ignore', 'pipe', 'ignore'],
   });
-  return out.toString().trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Step);
+  return out
+    .toString()
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Step);
 }
 
 /** VmRSS / VmHWM (MB) of the server: the deepest process under `pid` (tsx runs the server in a child node). */
@@ -61,7 +66,7 @@ function serverMemory(pid: number): { rss_mb: number; peak_mb: number } {
 }
 
 export const scenario: Scenario = {
-  id: 's9',
+  id: 's10',
   title: 'Resident memory: components and levers',
   async run(s: Settings, log): Promise<Entry> {
     const t0 = Date.now();
@@ -105,14 +110,18 @@ export const scenario: Scenario = {
     }
     const met = http.after.peak_mb <= TARGET_MB;
     return {
-      scenario: 's9',
+      scenario: 's10',
       title: this.title,
       peer: 'the same server with the previous memory settings (CPU arena and memory patterns on, every graph session opened at load)',
       target: `RSS ≤ ${TARGET_MB} MB under the s1 load and a 100-document re-rank load, shipped tasks, default workers`,
       met,
       aside: http.after,
       peers: { before: http.before },
-      ratio: { peak_rss_vs_before: round(http.after.peak_mb / http.before.peak_mb, 2), s1_rps_vs_before: round(http.after.s1_rps / http.before.s1_rps, 2), rerank_p50_vs_before: round(http.after.rerank_p50_ms / http.before.rerank_p50_ms, 2) },
+      ratio: {
+        peak_rss_vs_before: round(http.after.peak_mb / http.before.peak_mb, 2),
+        s1_rps_vs_before: round(http.after.s1_rps / http.before.s1_rps, 2),
+        rerank_p50_vs_before: round(http.after.rerank_p50_ms / http.before.rerank_p50_ms, 2),
+      },
       tables: [
         {
           caption: `Where RSS goes (MB), one process per setting (bench/lib/memStages.ts): each step's increase, then RSS after the last step and the peak (VmHWM); shipped tasks, 2 workers × 1 thread, the ${'demo collection'}, loads of ${seconds} s`,
