@@ -8,7 +8,6 @@ const commands: Record<string, { about: string; run: () => Promise<Handler> }> =
   'models:fetch': { about: 'fetch and verify catalog models: models:fetch [id ...] | --all', run: async () => (await import('./commands/fetchModels')).default },
   start: { about: 'the embedded default: fetch the default model, index the demo collection, serve', run: async () => (await import('./commands/serve')).serveCommand(true) },
   serve: { about: 'serve HTTP: serve [--port N] [--model ID|DIR] [--collection DIR] [--tasks-dir DIR] [--workers N]', run: async () => (await import('./commands/serve')).serveCommand(false) },
-  'modules:graphs': { about: 'build the ONNX graphs the shipped task modules run on (needs training/.venv)', run: async () => (await import('./commands/buildGraphs')).default },
   eval: { about: 'evaluate retrieval on a BEIR collection: eval --collection DIR [--model ID] [--task ID]', run: async () => (await import('./commands/eval')).default },
 };
 

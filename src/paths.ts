@@ -19,6 +19,8 @@ export const indexesDir = (): string => path.join(asideHome(), 'indexes');
 export const catalogPath = (): string => path.join(REPO_ROOT, 'models', 'catalog.json');
 export const demoCollectionDir = (): string => path.join(REPO_ROOT, 'demo', 'scifact-mini');
 export const graphsDir = (): string => path.resolve(setting('graphsDir') ?? path.join(asideHome(), 'graphs'));
+/** Committed weight-free graph templates (training/aside_training/templates.py writes them). */
+export const templatesDir = (): string => path.join(REPO_ROOT, 'models', 'graphs');
 export const shippedTasksDir = (): string => path.join(REPO_ROOT, 'models', 'tasks');
 /**
  * Defaults when the shipped directory is served: the bare backbone retrieves (general-purpose, and

@@ -1,17 +1,15 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { GraphRunner } from '../src/inference/graphRunner';
 import { TextTokenizer } from '../src/text/tokenizer';
 import { defaultSessionOptions } from '../src/inference/session';
 import { moduleInputs } from '../src/tasks/signature';
-import { graphsDir } from '../src/paths';
+import { resolveGraph } from '../src/tasks/graphFiles';
 import { resolveModel } from '../src/models/catalog';
 import { openBaseEncoder } from '../src/inference/encoder';
 
 /**
  * The export contract, checked from the Node side for every module kind: module tensors are real
  * graph inputs, and the zero module (zero-length prefixes, zero bottlenecks and deltas) reproduces the
- * bare backbone. Graphs come from training/'s exporter (`.ci/train-smoke.sh` builds them all).
+ * bare backbone. Graphs are the committed templates, bound to the backbone's bytes.
  */
 const KINDS = ['bitfit', 'adapter', 'lora', 'lora-all', 'prefix', 'mam', 'iaa-s', 'iaa-l', 'iaa-m'];
 const TEXTS = ['hello world', 'Vitamin D deficiency is associated with an increased risk of cancer.'];
@@ -28,9 +26,8 @@ describe('identity modules reproduce the bare backbone through onnxruntime-node'
   afterAll(() => runner.close());
 
   it.each(KINDS)('%s', async (kind) => {
-    const file = path.join(graphsDir(), spec.id, `${kind}-retriever.onnx`);
-    if (!fs.existsSync(file)) throw new Error(`${file} is missing: run \`bash .ci/train-smoke.sh\` (or training's export_graph --kind all)`);
-    const info = await runner.loadGraph(kind, file, defaultSessionOptions());
+    const source = resolveGraph(`${spec.id}/${kind}-retriever.onnx`, { file: spec.modelPath, sha256: spec.modelSha256 });
+    const info = await runner.loadGraph(kind, source, defaultSessionOptions());
     const inputs = moduleInputs(info.inputs);
     expect(inputs.length).toBeGreaterThan(0);
     const tensors: Record<string, { dims: number[]; data: Float32Array }> = {};
@@ -41,6 +38,8 @@ describe('identity modules reproduce the bare backbone through onnxruntime-node'
     }
     runner.loadModule(kind, tensors);
     const out = await runner.run({ graph: kind, module: kind, batch: TextTokenizer.batch(TEXTS.map((t) => tok.single(t, 256))), output: { kind: 'embedding', pooling: 'mean', normalize: true } });
+    runner.unloadModule(kind);
+    await runner.unloadGraph(kind);
     let worst = 0;
     out.forEach((v, r) => v.forEach((x, d) => (worst = Math.max(worst, Math.abs(x - base[r][d])))));
     expect(worst).toBeLessThan(1e-4);

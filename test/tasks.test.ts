@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { writeZip } from './helpers/zipWriter';
 import { startServer, post, TestServer } from './helpers/server';
 import { editManifest, makeTask } from './helpers/taskFactory';
 
@@ -132,12 +132,7 @@ describe('task modules at request time', () => {
 
   it('loads an uploaded zip archive, and refuses unsafe archives and other ids', async () => {
     const src = await makeTask(path.join(root, 'zipsrc'), { id: 'alpha', version: 'zipped', seed: 6 });
-    const zip = (entries: [string, string][]) => {
-      const out = path.join(root, `upload-${Date.now()}.zip`);
-      const r = spawnSync('python3', ['-c', 'import sys,zipfile\nz=zipfile.ZipFile(sys.argv[1],"w")\nfor a,n in zip(sys.argv[2::2],sys.argv[3::2]): z.write(a,n)', out, ...entries.flat()]);
-      expect(r.status).toBe(0);
-      return fs.readFileSync(out);
-    };
+    const zip = (entries: [string, string][]) => writeZip(entries.map(([file, name]) => ({ name, data: fs.readFileSync(file) })));
     const upload = async (body: Buffer, id = 'alpha') => {
       const res = await fetch(`${s.url}/v1/tasks/${id}`, { method: 'PUT', headers: { 'content-type': 'application/zip', authorization: `Bearer ${KEY}` }, body });
       return { status: res.status, json: (await res.json()) as any };

@@ -25,8 +25,13 @@ def load_tokenizer(path, max_len):
     return tok
 
 
-def session(path, threads=0, opt="all"):
+def session(path, threads=0, opt="all", external=None):
+    """external: {"path": name the graph's external-data references use, "file": the bytes' file}
+    (a weight-free template bound to the backbone, as the server binds it)."""
     so = ort.SessionOptions()
+    if external:
+        data = open(external["file"], "rb").read()
+        so.add_external_initializers_from_files_in_memory([external["path"]], [data], [len(data)])
     if threads:
         so.intra_op_num_threads = threads
     so.inter_op_num_threads = 1
@@ -150,7 +155,7 @@ def serve(cfg):
     rr = None
     if cfg.get("reranker"):
         r = cfg["reranker"]
-        rr = (session(r["graph"]), read_safetensors(r["weights"]), load_tokenizer(cfg["tokenizer"], r.get("maxLen", 256)))
+        rr = (session(r["graph"], external=r.get("externalData")), read_safetensors(r["weights"]), load_tokenizer(cfg["tokenizer"], r.get("maxLen", 256)))
 
     class H(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"

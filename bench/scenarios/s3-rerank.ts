@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { graphsDir } from '../../src/paths';
+import { resolveModel } from '../../src/models/catalog';
+import { resolveGraph } from '../../src/tasks/graphFiles';
 import { makeTask } from '../../test/helpers/taskFactory';
 import { documents, queries } from '../lib/data';
 import { startAll } from '../lib/procs';
@@ -17,6 +18,13 @@ async function post(url: string, body: string): Promise<void> {
   const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   if (!r.ok) throw new Error(`${url}: ${r.status} ${await r.text()}`);
   await r.arrayBuffer();
+}
+
+/** The graph as the Python peer opens it: a full graph file, or a template with the backbone file to bind. */
+function peerGraph(file: string): { graph: string; externalData?: { path: string; file: string } } {
+  const spec = resolveModel(undefined);
+  const g = resolveGraph(file, { file: spec.modelPath, sha256: spec.modelSha256 });
+  return typeof g === 'string' ? { graph: g } : { graph: g.template, externalData: { path: g.externalPath, file: g.backboneFile } };
 }
 
 export const scenario: Scenario = {
@@ -33,7 +41,7 @@ export const scenario: Scenario = {
     const req = (r: number) => ({ query: qs[r % qs.length], documents: Array.from({ length: n }, (_, i) => docs[(r * n + i) % docs.length]) });
     const [aside, py] = await startAll([
       startAside({ tasksDir: tasks }),
-      startPythonPeer(s.tmp, { docs: [{ id: 'x', text: 'placeholder' }], reranker: { graph: path.join(graphsDir(), 'all-MiniLM-L6-v2', 'iaa-l-reranker.onnx'), weights: path.join(dir, 'module.safetensors'), maxLen: 256 } }),
+      startPythonPeer(s.tmp, { docs: [{ id: 'x', text: 'placeholder' }], reranker: { ...peerGraph('all-MiniLM-L6-v2/iaa-l-reranker.onnx'), weights: path.join(dir, 'module.safetensors'), maxLen: 256 } }),
     ]);
     let samples: Record<'aside' | 'python', number[]>;
     try {

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { GraphRunner, RunRequest } from '../../src/inference/graphRunner';
 import { defaultSessionOptions } from '../../src/inference/session';
 import { resolveModel } from '../../src/models/catalog';
-import { graphsDir } from '../../src/paths';
+import { templatesDir } from '../../src/paths';
+import { resolveGraph } from '../../src/tasks/graphFiles';
 import { TextTokenizer } from '../../src/text/tokenizer';
 import { documents, queries } from '../lib/data';
 import { moduleParams, randomModule } from '../lib/modules';
@@ -21,9 +22,9 @@ export const scenario: Scenario = {
   async run(s: Settings, log): Promise<Entry> {
     const t0 = Date.now();
     const spec = resolveModel(undefined);
-    const dir = path.join(graphsDir(), spec.id);
+    const dir = path.join(templatesDir(), spec.id);
     let kinds = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('-retriever.onnx')).map((f) => f.replace(/-retriever\.onnx$/, '')).sort() : [];
-    if (!kinds.length) throw new Error(`no task graphs under ${dir}; build them with npm run modules:graphs`);
+    if (!kinds.length) throw new Error(`no graph templates under ${dir}`);
     if (s.tiny) kinds = kinds.filter((k) => k === 'iaa-l' || k === 'lora').slice(0, 2);
     const rounds = s.tiny ? 1 : s.quick ? 3 : 6;
     const tok = new TextTokenizer(spec.tokenizerPath);
@@ -36,7 +37,7 @@ export const scenario: Scenario = {
     await runner.loadGraph('base', spec.modelPath, session);
     const params: Record<string, number> = {};
     for (const k of kinds) {
-      const info = await runner.loadGraph(k, path.join(dir, `${k}-retriever.onnx`), session);
+      const info = await runner.loadGraph(k, resolveGraph(`${spec.id}/${k}-retriever.onnx`, { file: spec.modelPath, sha256: spec.modelSha256 }), session);
       const mod = randomModule(info, 8);
       params[k] = moduleParams(mod);
       runner.loadModule(k, mod);

@@ -1,5 +1,6 @@
 import { SessionOptions } from './session';
 import { GraphInfo, GraphRunner, RawTensor, RunRequest } from './graphRunner';
+import { GraphSource } from './graphSource';
 
 /**
  * Where forward passes happen. The server talks only to this interface, so the in-process runner
@@ -13,7 +14,7 @@ export interface InferenceBackend {
    * meanwhile goes to whichever worker frees first; rows of a client that left never start).
    */
   readonly batchSlots: number;
-  loadGraph(key: string, modelPath: string, opts: SessionOptions): Promise<GraphInfo>;
+  loadGraph(key: string, source: GraphSource, opts: SessionOptions): Promise<GraphInfo>;
   loadModule(key: string, tensors: Record<string, RawTensor>): Promise<void>;
   unloadModule(key: string): Promise<void>;
   run(req: RunRequest): Promise<Float32Array[]>;
@@ -25,8 +26,8 @@ export class InProcessBackend implements InferenceBackend {
   readonly name = 'in-process';
   readonly batchSlots = 1;
   private readonly runner = new GraphRunner();
-  loadGraph(key: string, modelPath: string, opts: SessionOptions): Promise<GraphInfo> {
-    return this.runner.loadGraph(key, modelPath, opts);
+  loadGraph(key: string, source: GraphSource, opts: SessionOptions): Promise<GraphInfo> {
+    return this.runner.loadGraph(key, source, opts);
   }
   async loadModule(key: string, tensors: Record<string, RawTensor>): Promise<void> {
     this.runner.loadModule(key, tensors);

@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { TokenBatch } from '../text/tokenizer';
-import { openSession, Provider, SessionOptions } from './session';
+import { memoryOptions, openSession, Provider, SessionOptions } from './session';
+import { GraphSource } from './graphSource';
 import { pool, tokenStates } from './pooling';
 import { PoolingMode } from '../models/catalog';
 
@@ -37,28 +38,67 @@ export interface GraphInfo {
   outputs: string[];
 }
 
+interface LoadedGraph {
+  info: GraphInfo;
+  source: GraphSource;
+  opts: SessionOptions;
+  /** Absent while a lazily loaded graph has not run yet. */
+  session?: Promise<ort.InferenceSession>;
+}
+
 /**
  * Owns the onnxruntime sessions and module tensors of one thread. A graph is opened once, a module's
  * tensors are wrapped once at load time and then fed by reference on every run: a task costs its own
  * few MB, never another copy of the backbone.
  */
 export class GraphRunner {
-  private readonly sessions = new Map<string, { session: ort.InferenceSession; info: GraphInfo }>();
+  private readonly sessions = new Map<string, LoadedGraph>();
   private readonly modules = new Map<string, Record<string, ort.Tensor>>();
 
-  async loadGraph(key: string, modelPath: string, opts: SessionOptions): Promise<GraphInfo> {
+  /** Provider of the last session opened here: what a graph not yet opened will most likely get. */
+  private provider: Provider | undefined;
+
+  /**
+   * Registers a graph and returns its inputs (what task validation needs). With lazy sessions (the
+   * default) a template whose index lists its inputs opens no session until its first forward pass on
+   * this thread, so a graph nobody runs costs nothing; any other graph is opened now.
+   */
+  async loadGraph(key: string, source: GraphSource, opts: SessionOptions): Promise<GraphInfo> {
     const have = this.sessions.get(key);
     if (have) return have.info;
-    const { session, provider } = await openSession(modelPath, opts);
+    if (memoryOptions(opts).lazySessions && typeof source !== 'string' && source.io) {
+      const info: GraphInfo = { provider: this.provider ?? opts.provider, inputs: source.io.inputs, outputs: source.io.outputs };
+      this.sessions.set(key, { info, source, opts });
+      return info;
+    }
+    const session = await this.open(source, opts);
     const meta = (session as unknown as { inputMetadata?: { name: string; isTensor: boolean; type?: string; shape?: (number | string)[] }[] }).inputMetadata;
     const inputs: GraphInput[] = session.inputNames.map((name, i) => ({
       name,
       type: String(meta?.[i]?.type ?? 'unknown'),
       shape: meta?.[i]?.shape ?? [],
     }));
-    const info: GraphInfo = { provider, inputs, outputs: [...session.outputNames] };
-    this.sessions.set(key, { session, info });
+    const info: GraphInfo = { provider: this.provider!, inputs, outputs: [...session.outputNames] };
+    this.sessions.set(key, { info, source, opts, session: Promise.resolve(session) });
     return info;
+  }
+
+  private async open(source: GraphSource, opts: SessionOptions): Promise<ort.InferenceSession> {
+    const { session, provider } = await openSession(source, opts);
+    this.provider = provider;
+    return session;
+  }
+
+  /** Graphs with an open session on this thread. */
+  get openSessions(): number {
+    return [...this.sessions.values()].filter((g) => g.session).length;
+  }
+
+  /** Releases a graph's session (its copy of the backbone weights and its arena). */
+  async unloadGraph(key: string): Promise<void> {
+    const entry = this.sessions.get(key);
+    this.sessions.delete(key);
+    await (await entry?.session)?.release();
   }
 
   loadModule(key: string, tensors: Record<string, RawTensor>): void {
@@ -74,7 +114,11 @@ export class GraphRunner {
   async run(req: RunRequest): Promise<Float32Array[]> {
     const entry = this.sessions.get(req.graph);
     if (!entry) throw new Error(`graph '${req.graph}' is not loaded`);
-    const { session, info } = entry;
+    const { info } = entry;
+    const session = await (entry.session ??= this.open(entry.source, entry.opts).catch((err) => {
+      entry.session = undefined; // a failed open is retried by the next run
+      throw err;
+    }));
     const b = req.batch;
     const dims = [b.batch, b.seqLen];
     const feeds: Record<string, ort.Tensor> = {
@@ -99,7 +143,7 @@ export class GraphRunner {
   }
 
   async close(): Promise<void> {
-    for (const { session } of this.sessions.values()) await session.release();
+    for (const g of this.sessions.values()) await (await g.session)?.release();
     this.sessions.clear();
     this.modules.clear();
   }

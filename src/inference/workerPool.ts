@@ -2,12 +2,13 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { InferenceBackend } from './backend';
 import { GraphInfo, RawTensor, RunRequest } from './graphRunner';
+import { GraphSource } from './graphSource';
 import { SessionOptions } from './session';
 import { log } from '../log';
 import { AsideError } from '../errors';
 
 export type PoolMessage =
-  | { id: number; op: 'loadGraph'; key: string; path: string; opts: SessionOptions }
+  | { id: number; op: 'loadGraph'; key: string; path: GraphSource; opts: SessionOptions }
   | { id: number; op: 'loadModule'; key: string; tensors: Record<string, RawTensor> }
   | { id: number; op: 'unloadModule'; key: string }
   | { id: number; op: 'run'; req: RunRequest }
@@ -51,7 +52,7 @@ export class WorkerPoolBackend implements InferenceBackend {
   readonly name: string;
   readonly batchSlots: number;
   private readonly slots: Slot[];
-  private readonly graphs = new Map<string, { path: string; opts: SessionOptions }>();
+  private readonly graphs = new Map<string, { path: GraphSource; opts: SessionOptions }>();
   private readonly modules = new Map<string, Record<string, RawTensor>>();
   private nextId = 1;
   private closing = false;
@@ -135,9 +136,9 @@ export class WorkerPoolBackend implements InferenceBackend {
     });
   }
 
-  async loadGraph(key: string, modelPath: string, opts: SessionOptions): Promise<GraphInfo> {
-    const infos = await Promise.all(this.slots.map((s) => this.send<GraphInfo>(s, { op: 'loadGraph', key, path: modelPath, opts })));
-    this.graphs.set(key, { path: modelPath, opts });
+  async loadGraph(key: string, source: GraphSource, opts: SessionOptions): Promise<GraphInfo> {
+    const infos = await Promise.all(this.slots.map((s) => this.send<GraphInfo>(s, { op: 'loadGraph', key, path: source, opts })));
+    this.graphs.set(key, { path: source, opts });
     return infos[0];
   }
 

@@ -62,7 +62,7 @@ export async function verifyModelFile(file: string, expected: string | undefined
   const pin = expected ?? (opts.pinFirstUse ? rec?.sha256 : undefined);
   if (pin && sha256 !== pin) {
     const source = expected ? 'pinned by the catalog' : `recorded in ${recordPath(real)} when it was built or first verified`;
-    throw new Error(`${what} ${real} is not the file it should be: sha256 ${sha256}, expected ${pin} (${source}). It changed since; fetch or build it again (npm run models:fetch / npm run modules:graphs)`);
+    throw new Error(`${what} ${real} is not the file it should be: sha256 ${sha256}, expected ${pin} (${source}). It changed since; fetch or build it again (npm run models:fetch, or training's export_graph for a full task graph)`);
   }
   await recordFileHash(real, sha256).catch(() => undefined); // a read-only home only costs the next start a hash
   return sha256;

@@ -7,7 +7,6 @@ import { SessionOptions } from '../inference/session';
 import { BatchLimits, BatchStats } from '../inference/batchQueue';
 import { ModelSpec } from '../models/catalog';
 import { TextTokenizer } from '../text/tokenizer';
-import { graphsDir } from '../paths';
 import { verifyModelFile } from '../models/verifyFiles';
 import { log } from '../log';
 import { Manifest, poolingOf } from './manifest';
@@ -15,6 +14,7 @@ import { readManifest, readWeights, validateModule } from './validateTask';
 import { resolveTaskDir } from './taskFiles';
 import { isUploadDir } from './uploadDirs';
 import { checkGraphOutputs, probeEncoder } from './probeTask';
+import { resolveGraph } from './graphFiles';
 
 export type Role = 'retriever' | 'reranker';
 
@@ -176,14 +176,11 @@ export class TaskRegistry {
       if (this.backbone.sha256 && manifest.backbone.sha256 !== this.backbone.sha256) throw new AsideError('validation', `task '${manifest.id}' is for backbone ${manifest.backbone.id} (sha256 ${manifest.backbone.sha256.slice(0, 12)}…), not the one this server runs`);
       return { graphKey: this.get(BASE_TASK).encoder.target.graph, provider: this.backbone.info.provider };
     }
-    const graphFile = path.resolve(graphsDir(), manifest.graph.file);
-    if (!graphFile.startsWith(path.resolve(graphsDir()) + path.sep)) throw new AsideError('validation', `graph file '${manifest.graph.file}' escapes the graphs directory`);
-    if (!fs.existsSync(graphFile)) {
-      throw new AsideError('validation', `graph '${manifest.graph.file}' for task '${manifest.id}' is not built: run \`npm run modules:graphs\``, { expected: graphFile });
-    }
+    const graph = resolveGraph(manifest.graph.file, { file: this.backbone.spec.modelPath, sha256: this.backbone.sha256 });
     const graphKey = `graph:${manifest.graph.file}`;
-    await verifyModelFile(graphFile, undefined, 'task graph', { pinFirstUse: true });
-    const info = await this.backend.loadGraph(graphKey, graphFile, this.opts.session);
+    // A template's bytes are checked against its index (and the backbone's when bound); a full graph is pinned at first use.
+    if (typeof graph === 'string') await verifyModelFile(graph, undefined, 'task graph', { pinFirstUse: true });
+    const info = await this.backend.loadGraph(graphKey, graph, this.opts.session);
     checkGraphOutputs(manifest.role, manifest.graph.file, info);
     const { tensors, weightsSha256 } = validateModule(manifest, await readWeights(this.opts.modelsRoot, dir, manifest), info, this.backbone.sha256);
     const moduleKey = `${manifest.id}@${manifest.version}#${++this.seq}`;

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { GraphRunner } from '../../src/inference/graphRunner';
 import { defaultSessionOptions } from '../../src/inference/session';
-import { catalogEntry } from '../../src/models/catalog';
-import { graphsDir } from '../../src/paths';
+import { catalogEntry, resolveModel } from '../../src/models/catalog';
+import { resolveGraph } from '../../src/tasks/graphFiles';
 import { writeSafetensors } from '../../src/tasks/safetensors';
 import { moduleInputs, signatureOfGraph } from '../../src/tasks/signature';
 
@@ -24,7 +24,8 @@ const inputsCache = new Map<string, Awaited<ReturnType<GraphRunner['loadGraph']>
 async function graphInfo(file: string) {
   if (!inputsCache.has(file)) {
     const r = new GraphRunner();
-    inputsCache.set(file, await r.loadGraph('g', path.join(graphsDir(), file), defaultSessionOptions()));
+    const spec = resolveModel('all-MiniLM-L6-v2');
+    inputsCache.set(file, await r.loadGraph('g', resolveGraph(file, { file: spec.modelPath, sha256: spec.modelSha256 }), defaultSessionOptions()));
     await r.close();
   }
   return inputsCache.get(file)!;

@@ -5,6 +5,8 @@
 (run from `training/`, or from the repo root with `PYTHONPATH=training`). Writes
 `$ASIDE_HOME/graphs/<backbone>/<kind>-<role>.onnx`. The frozen backbone weights are
 initializers; every module tensor is a graph input (float32, budget-dependent dims dynamic).
+With `template=True` the frozen weights become references into the backbone's model.onnx
+(aside_training.template); `python -m aside_training.templates` writes the committed ones.
 """
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ import torch
 from .backbone import Backbone, load_backbone
 from .encoder import encode, rerank_scores
 from .kinds import KINDS, PRESETS, ROLES, TensorSpec, tensor_specs
-from .paths import graph_path
+from .paths import backbone_dir, graph_path, sha256_file
+from .template import EXTERNAL_LOCATION, tensor_locations, to_template
 
 IR_VERSION = 10  # onnxruntime-node 1.30 refuses onnx 1.23's default IR 14
 OPSET = 17
@@ -63,7 +66,9 @@ class _Wrapper(torch.nn.Module):
         return rerank_scores(self.bb, m, input_ids, attention_mask, token_type_ids)
 
 
-def export(backbone_id: str, kind: str, role: str, out: Path | None = None) -> Path:
+def export(backbone_id: str, kind: str, role: str, out: Path | None = None, template: bool = False) -> Path:
+    """Traces the graph of (backbone, kind, role) and writes it to `out`: a full graph, or with
+    `template` a weight-free template that references the backbone's model.onnx."""
     bb = load_backbone(backbone_id)
     hp = PRESETS["smoke"][kind]  # example sizes only; dims are dynamic
     specs = tensor_specs(kind, role, bb.cfg, hp)
@@ -105,10 +110,25 @@ def export(backbone_id: str, kind: str, role: str, out: Path | None = None) -> P
         p = model.metadata_props.add()
         p.key, p.value = k, v
     onnx.checker.check_model(model)
+    if template:
+        backbone_file = backbone_dir(backbone_id) / "model.onnx"
+        to_template(model, _locations(backbone_file))
+        for k, v in {"aside.backbone_sha256": sha256_file(backbone_file), "aside.external_data": EXTERNAL_LOCATION}.items():
+            p = model.metadata_props.add()
+            p.key, p.value = k, v
     tmp_out = out.with_suffix(".onnx.tmp")
-    onnx.save(model, str(tmp_out))
+    tmp_out.write_bytes(model.SerializeToString())  # not onnx.save: it would resolve external data
     os.replace(tmp_out, out)
     return out
+
+
+_LOCATIONS: dict[Path, dict] = {}
+
+
+def _locations(backbone_file: Path) -> dict:
+    if backbone_file not in _LOCATIONS:
+        _LOCATIONS[backbone_file] = tensor_locations(backbone_file)
+    return _LOCATIONS[backbone_file]
 
 
 def main(argv=None):
