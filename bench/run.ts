@@ -36,7 +36,16 @@ const INTRO = [
 ].join('\n');
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { quick: { type: 'boolean', default: false }, tiny: { type: 'boolean', default: false }, out: { type: 'string' }, 'no-doc': { type: 'boolean', default: false }, 'doc-only': { type: 'boolean', default: false } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      quick: { type: 'boolean', default: false },
+      tiny: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      'no-doc': { type: 'boolean', default: false },
+      'doc-only': { type: 'boolean', default: false },
+    },
+  });
   const wanted = values['doc-only'] ? [] : positionals.length ? positionals : SCENARIOS.map((s) => s.id);
   const unknown = wanted.filter((w) => !SCENARIOS.some((s) => s.id === w));
   if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
@@ -62,13 +71,19 @@ async function main(): Promise<void> {
     }
   } finally {
     const entries = SCENARIOS.flatMap((s) => (byId.has(s.id) ? [byId.get(s.id)!] : []));
-    const command = values['doc-only'] && prior.command ? prior.command : `npm run bench${values.quick ? ' -- --quick' : ''}${positionals.length ? `${values.quick ? '' : ' --'} ${positionals.join(' ')}` : ''}`;
+    const command =
+      values['doc-only'] && prior.command ? prior.command : `npm run bench${values.quick ? ' -- --quick' : ''}${positionals.length ? `${values.quick ? '' : ' --'} ${positionals.join(' ')}` : ''}`;
     fs.mkdirSync(path.dirname(outFile), { recursive: true });
     if (!values['doc-only']) fs.writeFileSync(outFile, JSON.stringify({ generated: new Date().toISOString(), command, machine: mach, entries }, null, 2) + '\n');
     if (!values['no-doc'] && !settings.tiny) {
       renderPlots(entries, path.join(REPO_ROOT, 'docs', 'img'), tmp);
-      const commands = ['npm run bench                 # every scenario (~15 min on 2 cores)', 'npm run bench -- --quick      # shorter runs', 'npm run bench -- s1 s4        # some scenarios; the others keep their last entry',
-        'npm run bench -- --doc-only   # rewrite this file from bench/results.json', `# this file was last written by: ${command}`].join('\n');
+      const commands = [
+        'npm run bench                 # every scenario (~15 min on 2 cores)',
+        'npm run bench -- --quick      # shorter runs',
+        'npm run bench -- s1 s4        # some scenarios; the others keep their last entry',
+        'npm run bench -- --doc-only   # rewrite this file from bench/results.json',
+        `# this file was last written by: ${command}`,
+      ].join('\n');
       // Hand-written reading of the latest full run (why targets are missed, what to change), kept beside the code.
       const findingsFile = path.join(REPO_ROOT, 'bench', 'findings.md');
       const findings = fs.existsSync(findingsFile) ? fs.readFileSync(findingsFile, 'utf8') : undefined;

@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const keep = new Set<string>();
   for (const q of queries) for (const d of c.qrels.get(q.id)!.keys()) keep.add(d);
   let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const others = c.docs.filter((d) => !keep.has(d.id));
   while (keep.size < 400) keep.add(others[Math.floor(rand() * others.length)].id);
   const docs = c.docs.filter((d) => keep.has(d.id));

@@ -2,12 +2,40 @@
 import fs from 'node:fs';
 
 const file = process.argv[2] ?? 'docs/search-eval.jsonl';
-const rows = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row);
-type Row = { collection: string; candidates: string; task?: string; rerank?: string; window?: number; depth?: number; through?: string; blend?: Record<string, number> | false | null; rerank_ms_p50?: number | null; 'ndcg@10': number; 'recall@100': number; 'mrr@10': number; queries: number; seconds: number; at: string };
+const rows = fs
+  .readFileSync(file, 'utf8')
+  .split('\n')
+  .filter(Boolean)
+  .map((l) => JSON.parse(l) as Row);
+type Row = {
+  collection: string;
+  candidates: string;
+  task?: string;
+  rerank?: string;
+  window?: number;
+  depth?: number;
+  through?: string;
+  blend?: Record<string, number> | false | null;
+  rerank_ms_p50?: number | null;
+  'ndcg@10': number;
+  'recall@100': number;
+  'mrr@10': number;
+  queries: number;
+  seconds: number;
+  at: string;
+};
 const latest = new Map<string, Row>();
 for (const r of rows) latest.set([r.collection, r.candidates, r.task, r.rerank, JSON.stringify(r.blend ?? null), r.depth ?? '', r.through ?? ''].join('|'), r);
-const blendLabel = (b: Row['blend']) => (b === false ? ', raw scores' : b ? `, blend ${Object.entries(b).map(([k, v]) => `${k} ${v}`).join(' + ')}` : '');
-const label = (r: Row) => `${r.candidates === 'elasticsearch' ? 'BM25 (Elasticsearch)' : r.candidates}${r.candidates !== 'elasticsearch' && r.task ? ` [${r.task}]` : ''}${r.rerank ? ` + re-rank top ${r.depth ? Math.max(r.depth + 1, r.window ?? 0) : r.window} [${r.rerank}${blendLabel(r.blend)}]` : ''}${r.depth ? `, ranked to ${r.depth}` : ''}${r.through === 'es-plugin' ? ', as one Elasticsearch `_search` (aside_rerank retriever)' : ''}`;
+const blendLabel = (b: Row['blend']) =>
+  b === false
+    ? ', raw scores'
+    : b
+      ? `, blend ${Object.entries(b)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(' + ')}`
+      : '';
+const label = (r: Row) =>
+  `${r.candidates === 'elasticsearch' ? 'BM25 (Elasticsearch)' : r.candidates}${r.candidates !== 'elasticsearch' && r.task ? ` [${r.task}]` : ''}${r.rerank ? ` + re-rank top ${r.depth ? Math.max(r.depth + 1, r.window ?? 0) : r.window} [${r.rerank}${blendLabel(r.blend)}]` : ''}${r.depth ? `, ranked to ${r.depth}` : ''}${r.through === 'es-plugin' ? ', as one Elasticsearch `_search` (aside_rerank retriever)' : ''}`;
 const out = [
   '# Search pipeline results',
   '',
@@ -16,7 +44,10 @@ const out = [
   '',
   '| collection | pipeline | nDCG@10 | Recall@100 | MRR@10 | queries | seconds | re-rank ms p50 | run at |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-  ...[...latest.values()].map((r) => `| ${r.collection} | ${label(r)} | ${r['ndcg@10'].toFixed(4)} | ${r['recall@100'].toFixed(4)} | ${r['mrr@10'].toFixed(4)} | ${r.queries} | ${r.seconds} | ${r.rerank_ms_p50 != null ? Math.round(r.rerank_ms_p50) : '–'} | ${r.at.slice(0, 16)} |`),
+  ...[...latest.values()].map(
+    (r) =>
+      `| ${r.collection} | ${label(r)} | ${r['ndcg@10'].toFixed(4)} | ${r['recall@100'].toFixed(4)} | ${r['mrr@10'].toFixed(4)} | ${r.queries} | ${r.seconds} | ${r.rerank_ms_p50 != null ? Math.round(r.rerank_ms_p50) : '–'} | ${r.at.slice(0, 16)} |`,
+  ),
   '',
 ];
 process.stdout.write(out.join('\n'));

@@ -72,26 +72,42 @@ export class Aside {
     const base = await openBaseEncoder(spec, backend, session, limits, metrics.batchStats('base'));
     const collection = opts.collection ?? (config.collection ? await loadCollection(config.collection) : undefined);
     const indexes = collection ? new TaskIndexes(collection, spec, sha256, config.ef) : undefined;
-    const registry = new TaskRegistry(backend, { spec, sha256, tokenizer: base.tokenizer, info: base.info }, {
-      modelsRoot: config.tasksDir ?? REPO_ROOT,
-      session,
-      limits,
-      stats: (task) => metrics.batchStats(task),
-      hooks: {
-        onSwap: (id) => metrics.swaps.inc({ task: id }),
-        // A retriever whose index is in use gets its new index before it goes live: no query of the
-        // new version ever meets document vectors of the old one.
-        beforeActivate: async (next, prev) => {
-          if (indexes && next.role === 'retriever' && prev && indexes.has(prev)) await indexes.of(next);
+    const registry = new TaskRegistry(
+      backend,
+      { spec, sha256, tokenizer: base.tokenizer, info: base.info },
+      {
+        modelsRoot: config.tasksDir ?? REPO_ROOT,
+        session,
+        limits,
+        stats: (task) => metrics.batchStats(task),
+        hooks: {
+          onSwap: (id) => metrics.swaps.inc({ task: id }),
+          // A retriever whose index is in use gets its new index before it goes live: no query of the
+          // new version ever meets document vectors of the old one.
+          beforeActivate: async (next, prev) => {
+            if (indexes && next.role === 'retriever' && prev && indexes.has(prev)) await indexes.of(next);
+          },
+          onRetire: (old) => indexes?.retire(old),
+          onChange: async (id, next) => persistence?.onChange(id, next),
         },
-        onRetire: (old) => indexes?.retire(old),
-        onChange: async (id, next) => persistence?.onChange(id, next),
       },
-    });
+    );
     registry.addBase(base);
     const persistence: TaskPersistence = new TaskPersistence(registry);
     const late = new LateInteraction(await MaxSimKernel.open(), collection);
-    const app = new Aside(config, spec, sha256, backend, registry, base, metrics, new QueryCache(config.cacheSize, config.cacheTtlMs, (hit) => metrics.cache.inc({ result: hit ? 'hit' : 'miss' })), indexes, persistence, late);
+    const app = new Aside(
+      config,
+      spec,
+      sha256,
+      backend,
+      registry,
+      base,
+      metrics,
+      new QueryCache(config.cacheSize, config.cacheTtlMs, (hit) => metrics.cache.inc({ result: hit ? 'hit' : 'miss' })),
+      indexes,
+      persistence,
+      late,
+    );
     persistence.prepare();
     const tasksDir = config.tasksDir ? '.' : fs.existsSync(shippedTasksDir()) ? 'models/tasks' : undefined;
     if (tasksDir) {
@@ -175,7 +191,14 @@ export class Aside {
       const t = lease.task;
       const enc = t.encoder;
       const texts = documents.map((d) => (typeof d === 'string' ? d : enc.documentText(d)));
-      const scores = t.kind === LATE_INTERACTION ? await this.late.score(t, query, documents.map((d, i) => ({ id: typeof d === 'string' ? undefined : d.id, text: texts[i] }))) : await enc.score(query, texts);
+      const scores =
+        t.kind === LATE_INTERACTION
+          ? await this.late.score(
+              t,
+              query,
+              documents.map((d, i) => ({ id: typeof d === 'string' ? undefined : d.id, text: texts[i] })),
+            )
+          : await enc.score(query, texts);
       return { task: t, scores };
     } finally {
       lease.release();

@@ -15,10 +15,16 @@ async function main(): Promise<void> {
   const [name, ...rest] = process.argv.slice(2);
   const cmd = name ? commands[name] : undefined;
   if (!cmd) {
-    process.stderr.write(`usage: aside <command>\n${Object.entries(commands).map(([n, c]) => `  ${n.padEnd(14)} ${c.about}`).join('\n')}\n`);
+    process.stderr.write(
+      `usage: aside <command>\n${Object.entries(commands)
+        .map(([n, c]) => `  ${n.padEnd(14)} ${c.about}`)
+        .join('\n')}\n`,
+    );
     process.exit(name ? 2 : 0);
   }
-  await (await cmd.run())(rest);
+  await (
+    await cmd.run()
+  )(rest);
 }
 
 main().catch((err: Error) => {
@@ -26,4 +32,3 @@ main().catch((err: Error) => {
   process.stderr.write(`error: ${err.message}\n`);
   process.exit(1);
 });
-

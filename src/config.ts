@@ -41,13 +41,23 @@ export const SETTINGS = {
   intraOpSpinning: def('ASIDE_INTRA_OP_SPINNING', 'inference', flag.default(false), 'let onnxruntime threads spin while idle (faster bursts, burns CPU)'),
   graphOptimization: def('ASIDE_GRAPH_OPT', 'inference', z.enum(['disabled', 'basic', 'extended', 'all']).default('all'), 'onnxruntime graph optimisation level'),
   lazySessions: def('ASIDE_LAZY_SESSIONS', 'inference', flag.default(true), "open a task graph's onnxruntime session at its first forward pass on a worker, not at load (docs/serving.md, Memory)"),
-  cpuArena: def('ASIDE_CPU_ARENA', 'inference', flag.default(false), "onnxruntime's CPU memory arena: about 3x faster 100-document re-ranks, but every session keeps its peak activations (peak RSS 1.65 GB vs 1.1 GB, bench s10)"),
+  cpuArena: def(
+    'ASIDE_CPU_ARENA',
+    'inference',
+    flag.default(false),
+    "onnxruntime's CPU memory arena: about 3x faster 100-document re-ranks, but every session keeps its peak activations (peak RSS 1.65 GB vs 1.1 GB, bench s10)",
+  ),
   memPattern: def('ASIDE_MEM_PATTERN', 'inference', flag.default(false), 'onnxruntime memory patterns (pre-planned activation blocks per input shape)'),
   maxBatch: def('ASIDE_MAX_BATCH', 'limits', int(1).default(32), 'rows per forward pass'),
   maxWaitMs: def('ASIDE_MAX_WAIT_MS', 'limits', z.coerce.number().min(0).default(0), 'accepted and ignored: the scheduler forms a batch as soon as a worker is free'),
   maxBatchTokens: def('ASIDE_MAX_BATCH_TOKENS', 'limits', int(1).default(16384), 'padded tokens per forward pass'),
   maxQueue: def('ASIDE_MAX_QUEUE', 'limits', int(1).default(1024), 'rows admitted at once (queued, in flight or being tokenised; all tasks together) before requests get 429'),
-  requestTimeoutMs: def('ASIDE_REQUEST_TIMEOUT_MS', 'limits', int().default(30_000), 'longest a request may take before 504 (0: no limit); a request may ask for less with `X-Request-Timeout` or `timeout`'),
+  requestTimeoutMs: def(
+    'ASIDE_REQUEST_TIMEOUT_MS',
+    'limits',
+    int().default(30_000),
+    'longest a request may take before 504 (0: no limit); a request may ask for less with `X-Request-Timeout` or `timeout`',
+  ),
   maxInputs: def('ASIDE_MAX_INPUTS', 'limits', int(1).default(256), 'texts per embed request'),
   maxRerankDocuments: def('ASIDE_MAX_RERANK_DOCUMENTS', 'limits', int(1).default(1000), 'documents per re-rank request'),
   maxTextChars: def('ASIDE_MAX_TEXT_CHARS', 'limits', int(1).default(100_000), 'characters per text'),
@@ -72,7 +82,15 @@ export const SETTINGS = {
   esQueryTemplate: def('ASIDE_ES_QUERY_TEMPLATE', 'elasticsearch', z.string().min(1).optional(), 'query JSON with "{{query}}" replacing the default multi_match'),
   esVersion: def('ASIDE_ES_VERSION', 'tools', z.string().optional(), '`npm run es`: Elasticsearch version of the local node (default 9.3.2)'),
   esPort: def('ASIDE_ES_PORT', 'tools', int().max(65535).optional(), '`npm run es -- start`: HTTP port (default: a free one)'),
-  esHeap: def('ASIDE_ES_HEAP', 'tools', z.string().regex(/^\d+[kmg]$/i).optional(), '`npm run es`: JVM heap of the local node (default 512m)'),
+  esHeap: def(
+    'ASIDE_ES_HEAP',
+    'tools',
+    z
+      .string()
+      .regex(/^\d+[kmg]$/i)
+      .optional(),
+    '`npm run es`: JVM heap of the local node (default 512m)',
+  ),
   esRunAs: def('ASIDE_ES_RUN_AS', 'tools', z.string().min(1).optional(), '`npm run es`: user the node runs as when started by root (default nobody)'),
   esPluginAsideUrl: def('ASIDE_ES_PLUGIN_ASIDE_URL', 'tools', z.url().optional(), '`npm run es -- start`: `aside.url` of the Aside plugin in the local node (default http://127.0.0.1:8080)'),
   esStartTimeoutMs: def('ASIDE_ES_START_TIMEOUT_MS', 'tools', int(1).optional(), '`npm run es`: how long to wait for the node (default 120000)'),

@@ -2,16 +2,7 @@
  * The one error type that crosses module boundaries. `status` and `type` map straight onto the
  * HTTP response `{error, error_type}`, so call sites never build status codes themselves.
  */
-export type ErrorType =
-  | 'validation'
-  | 'not_found'
-  | 'unauthorized'
-  | 'conflict'
-  | 'payload_too_large'
-  | 'overloaded'
-  | 'unavailable'
-  | 'timeout'
-  | 'internal';
+export type ErrorType = 'validation' | 'not_found' | 'unauthorized' | 'conflict' | 'payload_too_large' | 'overloaded' | 'unavailable' | 'timeout' | 'internal';
 
 const STATUS: Record<ErrorType, number> = {
   validation: 400,

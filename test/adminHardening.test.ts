@@ -105,9 +105,7 @@ describe('admin API against hostile input, on a real server process', () => {
     });
 
     it('20 concurrent uploads of one task all load (unique directories), and retired uploads are removed', async () => {
-      const zips = await Promise.all(
-        Array.from({ length: 20 }, async (_, i) => taskZip(await makeTask(path.join(root, `conc-${i}`), { id: 'alpha', version: `c${i}`, seed: 10 + i }))),
-      );
+      const zips = await Promise.all(Array.from({ length: 20 }, async (_, i) => taskZip(await makeTask(path.join(root, `conc-${i}`), { id: 'alpha', version: `c${i}`, seed: 10 + i }))));
       // Building the zips blocked this event loop for seconds: let the client drop sockets the server closed meanwhile.
       await new Promise((r) => setTimeout(r, 200));
       const results = await Promise.all(zips.map((z) => putZip('alpha', z)));

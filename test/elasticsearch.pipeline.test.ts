@@ -39,7 +39,10 @@ describe('search pipeline with a real Elasticsearch', () => {
     // The server builds its Elasticsearch sources exactly as `serve` does, from the ASIDE_ES_* settings.
     s = await startServer({ tasksDir: root, esUrl: es.url, esIndex: INDEX, esTimeoutMs: 3000, esMaxRetries: 0 });
     const base = s.app.registry.get('base');
-    await writeDenseVectors(es.client, INDEX, col.docs, (t) => base.encoder.embed(t, 'document'), { field: vectorFieldFor({ id: base.id, version: base.version }), text: (d) => base.encoder.documentText(d) });
+    await writeDenseVectors(es.client, INDEX, col.docs, (t) => base.encoder.embed(t, 'document'), {
+      field: vectorFieldFor({ id: base.id, version: base.version }),
+      text: (d) => base.encoder.documentText(d),
+    });
   }, 240_000);
 
   afterAll(async () => {

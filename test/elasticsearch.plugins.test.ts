@@ -5,7 +5,8 @@ import { REPO_ROOT } from '../src/paths';
 import { endpointBodies } from '../tools/elasticsearch/inferenceEndpoints';
 
 const dir = path.join(REPO_ROOT, 'plugins', 'elasticsearch');
-const jsonFiles = (d: string): string[] => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? jsonFiles(path.join(d, e.name)) : e.name.endsWith('.json') ? [path.join(d, e.name)] : []));
+const jsonFiles = (d: string): string[] =>
+  fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? jsonFiles(path.join(d, e.name)) : e.name.endsWith('.json') ? [path.join(d, e.name)] : []));
 
 test('every plugin JSON file parses', () => {
   const files = jsonFiles(dir);

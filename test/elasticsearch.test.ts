@@ -65,7 +65,10 @@ describe('real Elasticsearch', () => {
     for (const q of col.queries) {
       const hits = await bm25.search(q.text, 100);
       for (let i = 1; i < hits.length; i++) expect(hits[i - 1].score).toBeGreaterThanOrEqual(hits[i].score);
-      run.set(q.id, hits.map((h) => h.id));
+      run.set(
+        q.id,
+        hits.map((h) => h.id),
+      );
     }
     const s = score(run, col.qrels);
     expect(s.queries).toBeGreaterThan(0);
@@ -141,7 +144,10 @@ describe('real Elasticsearch', () => {
 
       const knn = new ElasticsearchKnn(es.client, { index: INDEX, field: () => field });
       const queries = col.queries.slice(0, 8);
-      const qvecs = await encoder.embed(queries.map((q) => q.text), 'query');
+      const qvecs = await encoder.embed(
+        queries.map((q) => q.text),
+        'query',
+      );
       for (const qv of qvecs) {
         const hits = await knn.knn(qv, 5);
         expect(hits).toHaveLength(5);

@@ -37,8 +37,16 @@ describe('HTTP API on the real default model', () => {
   it('searches the demo collection and finds a judged document for a demo query', async () => {
     // SciFact test query 1 and its judged document, both in the demo subset.
     const fs = await import('node:fs');
-    const [q] = fs.readFileSync('demo/scifact-mini/queries.jsonl', 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    const rel = fs.readFileSync('demo/scifact-mini/qrels/test.tsv', 'utf8').split('\n').find((l) => l.startsWith(`${q._id}\t`))!.split('\t')[1];
+    const [q] = fs
+      .readFileSync('demo/scifact-mini/queries.jsonl', 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    const rel = fs
+      .readFileSync('demo/scifact-mini/qrels/test.tsv', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${q._id}\t`))!
+      .split('\t')[1];
     const r = await post(`${s.url}/v1/search`, { query: q.text, k: 10 });
     expect(r.status).toBe(200);
     expect(r.json.task).toBe('base');

@@ -23,7 +23,12 @@ describe('HNSW index on real embeddings', () => {
     expect(() => idx.add('doc-0', vecs[0])).toThrow(/already/);
     const [q] = await encoder.embed(['a cat lying on a carpet'], 'query');
     const before = idx.search(q, 3);
-    expect(before.map((h) => h.id).slice(0, 2).sort()).toEqual(['doc-0', 'doc-2']);
+    expect(
+      before
+        .map((h) => h.id)
+        .slice(0, 2)
+        .sort(),
+    ).toEqual(['doc-0', 'doc-2']);
     const dir = path.join(home, 'idx');
     await idx.save(dir);
     await idx.save(dir); // replacing an existing index goes through rename too

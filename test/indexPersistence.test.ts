@@ -36,28 +36,37 @@ describe('persisted indexes are verified, crash-safe and rebuilt when damaged', 
     const ids = (dir: string) => path.join(dir, 'ids.json');
     const tampers: [string, (dir: string) => void][] = [
       ['truncated index file', (d) => fs.truncateSync(path.join(d, 'index.hnsw'), fs.statSync(path.join(d, 'index.hnsw')).size - 100)],
-      ['flipped vector bytes', (d) => {
-        const f = path.join(d, 'index.hnsw');
-        const b = fs.readFileSync(f);
-        b[Math.floor(b.length / 2)] ^= 0xff;
-        fs.writeFileSync(f, b);
-      }],
+      [
+        'flipped vector bytes',
+        (d) => {
+          const f = path.join(d, 'index.hnsw');
+          const b = fs.readFileSync(f);
+          b[Math.floor(b.length / 2)] ^= 0xff;
+          fs.writeFileSync(f, b);
+        },
+      ],
       ['short id list', (d) => fs.writeFileSync(ids(d), JSON.stringify(JSON.parse(fs.readFileSync(ids(d), 'utf8')).slice(1)))],
-      ['swapped ids', (d) => {
-        const list = JSON.parse(fs.readFileSync(ids(d), 'utf8'));
-        [list[0], list[1]] = [list[1], list[0]];
-        fs.writeFileSync(ids(d), JSON.stringify(list));
-      }],
-      ['shuffled ids with a rewritten checksum', (d) => {
-        const list = JSON.parse(fs.readFileSync(ids(d), 'utf8')) as string[];
-        list.reverse();
-        fs.writeFileSync(ids(d), JSON.stringify(list.slice(0, -1).concat('not-a-doc')));
-        const meta = JSON.parse(fs.readFileSync(path.join(d, 'meta.json'), 'utf8'));
-        const crypto = require('node:crypto');
-        const bytes = fs.readFileSync(ids(d));
-        meta.files['ids.json'] = { bytes: bytes.length, sha256: crypto.createHash('sha256').update(bytes).digest('hex') };
-        fs.writeFileSync(path.join(d, 'meta.json'), JSON.stringify(meta));
-      }],
+      [
+        'swapped ids',
+        (d) => {
+          const list = JSON.parse(fs.readFileSync(ids(d), 'utf8'));
+          [list[0], list[1]] = [list[1], list[0]];
+          fs.writeFileSync(ids(d), JSON.stringify(list));
+        },
+      ],
+      [
+        'shuffled ids with a rewritten checksum',
+        (d) => {
+          const list = JSON.parse(fs.readFileSync(ids(d), 'utf8')) as string[];
+          list.reverse();
+          fs.writeFileSync(ids(d), JSON.stringify(list.slice(0, -1).concat('not-a-doc')));
+          const meta = JSON.parse(fs.readFileSync(path.join(d, 'meta.json'), 'utf8'));
+          const crypto = require('node:crypto');
+          const bytes = fs.readFileSync(ids(d));
+          meta.files['ids.json'] = { bytes: bytes.length, sha256: crypto.createHash('sha256').update(bytes).digest('hex') };
+          fs.writeFileSync(path.join(d, 'meta.json'), JSON.stringify(meta));
+        },
+      ],
       ['garbage meta.json', (d) => fs.writeFileSync(path.join(d, 'meta.json'), '{"name": ')],
     ];
     it.each(tampers)('%s', async (_name, tamper) => {
@@ -66,11 +75,18 @@ describe('persisted indexes are verified, crash-safe and rebuilt when damaged', 
         const full = await loadCollection(demoCollectionDir());
         const collection = { ...full, docs: full.docs.slice(0, 32) };
         let embedded = 0;
-        const embedder = { fingerprint: { model: 'all-MiniLM-L6-v2', test: 'tamper' }, text: (d: { title: string; text: string }) => encoder.documentText(d), embed: async (t: string[]) => ((embedded += t.length), encoder.embed(t, 'document')) };
+        const embedder = {
+          fingerprint: { model: 'all-MiniLM-L6-v2', test: 'tamper' },
+          text: (d: { title: string; text: string }) => encoder.documentText(d),
+          embed: async (t: string[]) => ((embedded += t.length), encoder.embed(t, 'document')),
+        };
         const first = await openCorpus(collection, embedder);
         const [q] = await encoder.embed([collection.docs[3].text], 'query');
         const want = first.index.search(q, 5);
-        const dir = fs.readdirSync(path.join(home, 'indexes')).filter((n) => !n.startsWith('.')).map((n) => path.join(home, 'indexes', n))[0];
+        const dir = fs
+          .readdirSync(path.join(home, 'indexes'))
+          .filter((n) => !n.startsWith('.'))
+          .map((n) => path.join(home, 'indexes', n))[0];
         tamper(dir);
         // With its checksum rewritten too, an id list is caught by the collection check in openCorpus instead.
         if (!_name.includes('rewritten')) await expect(VectorIndex.load(dir)).rejects.toThrow(new RegExp(dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));

@@ -8,7 +8,11 @@ import { editManifest, makeTask } from './helpers/taskFactory';
 const KEY = 'test-admin-key';
 
 async function put(s: TestServer, id: string, body: unknown, key: string | null = KEY) {
-  const res = await fetch(`${s.url}/v1/tasks/${id}`, { method: 'PUT', headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) }, body: JSON.stringify(body) });
+  const res = await fetch(`${s.url}/v1/tasks/${id}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, json: (await res.json()) as any };
 }
 
@@ -70,7 +74,13 @@ describe('task modules at request time', () => {
     const cohere = await post(`${s.url}/v2/rerank`, { model: 'judge', query: 'q', documents: ['a', 'b', 'c'], top_n: 2 });
     expect(cohere.json.results).toHaveLength(2);
     expect(cohere.json.meta).toEqual({ task: 'judge', task_version: 'v1' });
-    const ids = await post(`${s.url}/v1/rerank`, { query: 'q', documents: [{ id: 'x', text: 'a' }, { id: 'y', text: 'b' }] });
+    const ids = await post(`${s.url}/v1/rerank`, {
+      query: 'q',
+      documents: [
+        { id: 'x', text: 'a' },
+        { id: 'y', text: 'b' },
+      ],
+    });
     expect(ids.json.map((x: any) => x.id).sort()).toEqual(['x', 'y']);
   });
 

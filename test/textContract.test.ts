@@ -12,7 +12,12 @@ import { validateManifestJson } from './helpers/manifestCheck';
  * server's answers. If either side joins, prefixes or pools differently, one of the two suites fails.
  */
 const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'text-contract.json'), 'utf8'));
-type Case = { contract: { text: { titleSeparator: string }; prefixes: { query: string; document: string }; pooling: 'mean' | 'cls'; normalize: boolean }; documents: string[]; queries: string[]; pooled: number[][] };
+type Case = {
+  contract: { text: { titleSeparator: string }; prefixes: { query: string; document: string }; pooling: 'mean' | 'cls'; normalize: boolean };
+  documents: string[];
+  queries: string[];
+  pooled: number[][];
+};
 
 describe('text contract: serving answers as training does', () => {
   test.each((fixture.cases as Case[]).map((c) => [JSON.stringify(c.contract), c] as [string, Case]))('%s', (_name, c) => {
@@ -28,7 +33,7 @@ describe('text contract: serving answers as training does', () => {
   });
 
   const shipped = path.join(__dirname, '..', 'models', 'tasks');
-  test.each(fs.readdirSync(shipped))('shipped task %s carries training\'s contract and it is what the server uses', (id) => {
+  test.each(fs.readdirSync(shipped))("shipped task %s carries training's contract and it is what the server uses", (id) => {
     const m: Manifest = validateManifestJson(fs.readFileSync(path.join(shipped, id, 'manifest.json'), 'utf8'));
     const backbone = catalogEntry(m.backbone.id);
     // A task with no module (late interaction on the bare backbone) was never trained: it reads documents as the backbone does.

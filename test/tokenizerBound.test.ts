@@ -15,7 +15,12 @@ class CountingTokenizer extends TextTokenizer {
 describe('tokenizing long inputs is bounded by the max length, not the input length', () => {
   const tok = new CountingTokenizer(resolveModel().tokenizerPath);
   const corpus = fs.readFileSync(`${demoCollectionDir()}/corpus.jsonl`, 'utf8');
-  const prose = corpus.split('\n').filter(Boolean).map((l) => JSON.parse(l).text as string).join(' ').slice(0, 100_000);
+  const prose = corpus
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l).text as string)
+    .join(' ')
+    .slice(0, 100_000);
   const full = (text: string) => new TextTokenizer(resolveModel().tokenizerPath).pieces(text);
 
   it('a 100,000-character text: same tokens as tokenizing all of it, from a bounded window', () => {

@@ -22,10 +22,20 @@ export function flopsOfRow(len: number): number {
 }
 
 /** Aside's own encoder path (tokenise → scheduler → backend → pooling) in this process. */
-export async function asideEncoder(opts: { workers: number; threads: number; model?: string; graphOpt?: SessionOptions['graphOptimization']; modelPath?: string; limits?: Partial<BatchLimits> }): Promise<{ encoder: Encoder; backend: InferenceBackend }> {
+export async function asideEncoder(opts: {
+  workers: number;
+  threads: number;
+  model?: string;
+  graphOpt?: SessionOptions['graphOptimization'];
+  modelPath?: string;
+  limits?: Partial<BatchLimits>;
+}): Promise<{ encoder: Encoder; backend: InferenceBackend }> {
   const spec = resolveModel(opts.model);
   const backend: InferenceBackend = opts.workers > 0 ? new WorkerPoolBackend(opts.workers) : new InProcessBackend();
   const session: SessionOptions = { ...defaultSessionOptions(), intraOpThreads: opts.threads, ...(opts.graphOpt ? { graphOptimization: opts.graphOpt } : {}) };
-  const encoder = await openBaseEncoder({ ...spec, ...(opts.modelPath ? { id: `${spec.id}#${opts.modelPath}`, modelPath: opts.modelPath } : {}) }, backend, session, { ...DEFAULT_LIMITS, ...opts.limits });
+  const encoder = await openBaseEncoder({ ...spec, ...(opts.modelPath ? { id: `${spec.id}#${opts.modelPath}`, modelPath: opts.modelPath } : {}) }, backend, session, {
+    ...DEFAULT_LIMITS,
+    ...opts.limits,
+  });
   return { encoder, backend };
 }

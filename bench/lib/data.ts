@@ -5,7 +5,9 @@ import { BEIR_TEXT, joinDocument } from '../../src/text/documentText';
 import { demoCollectionDir, REPO_ROOT } from '../../src/paths';
 
 /** Full SciFact when the shared datasets are there, else the demo subset that ships with the repo. */
-export const SCIFACT = [process.env.ASIDE_BENCH_SCIFACT, path.resolve(REPO_ROOT, '..', 'shared', 'datasets', 'scifact'), '/work/shared/datasets/scifact'].find((d) => d && fs.existsSync(path.join(d, 'corpus.jsonl'))) ?? demoCollectionDir();
+export const SCIFACT =
+  [process.env.ASIDE_BENCH_SCIFACT, path.resolve(REPO_ROOT, '..', 'shared', 'datasets', 'scifact'), '/work/shared/datasets/scifact'].find((d) => d && fs.existsSync(path.join(d, 'corpus.jsonl'))) ??
+  demoCollectionDir();
 
 function readJsonl(file: string, limit = Infinity): Record<string, string>[] {
   const out: Record<string, string>[] = [];

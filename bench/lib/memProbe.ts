@@ -26,7 +26,8 @@ async function main(): Promise<void> {
   // One forward pass per copy, so its arena and pre-packed weights are resident as in serving.
   const ids = new ort.Tensor('int64', BigInt64Array.from([101n, 7592n, 2088n, 102n]), [1, 4]);
   const mask = new ort.Tensor('int64', BigInt64Array.from([1n, 1n, 1n, 1n]), [1, 4]);
-  for (const s of sessions) await s.run({ input_ids: ids, attention_mask: mask, ...(s.inputNames.includes('token_type_ids') ? { token_type_ids: new ort.Tensor('int64', new BigInt64Array(4), [1, 4]) } : {}) });
+  for (const s of sessions)
+    await s.run({ input_ids: ids, attention_mask: mask, ...(s.inputNames.includes('token_type_ids') ? { token_type_ids: new ort.Tensor('int64', new BigInt64Array(4), [1, 4]) } : {}) });
   await app.embed(['probe'], 'query');
   const rss = await settle();
   process.stdout.write(JSON.stringify({ rss_mb: rss, tasks: app.registry.list().length - 1, copies }) + '\n');

@@ -8,17 +8,23 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-export async function startServer(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; portFrom?: (line: string) => number | undefined; cwd?: string } = {}): Promise<Served> {
+export async function startServer(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; portFrom?: (line: string) => number | undefined; cwd?: string } = {},
+): Promise<Served> {
   const proc = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.cwd });
   let stderr = '';
   proc.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
-  const portFrom = opts.portFrom ?? ((line: string) => {
-    try {
-      return JSON.parse(line).port;
-    } catch {
-      return undefined;
-    }
-  });
+  const portFrom =
+    opts.portFrom ??
+    ((line: string) => {
+      try {
+        return JSON.parse(line).port;
+      } catch {
+        return undefined;
+      }
+    });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${cmd} ${args.join(' ')}: no port within ${opts.timeoutMs ?? 180000} ms\n${stderr}`)), opts.timeoutMs ?? 180_000);
     const rl = readline.createInterface({ input: proc.stdout! });

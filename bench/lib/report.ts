@@ -26,7 +26,10 @@ export function machine(): Record<string, string | number> {
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
     'onnxruntime-node': ort,
-    loadavg_at_start: os.loadavg().map((x) => x.toFixed(2)).join(' '),
+    loadavg_at_start: os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' '),
   };
 }
 
@@ -69,13 +72,18 @@ export function performanceMd(entries: Entry[], mach: Record<string, string | nu
   out.push(intro, '');
   out.push('## Machine', '', md({ header: ['', ''], rows: Object.entries(mach).map(([k, v]) => [k, String(v)]) }), '');
   out.push('## Commands', '', '```bash', command, '```', '');
-  out.push('## Summary', '', md({
-    header: ['scenario', 'compared with', 'headline ratio', 'target', 'met'],
-    rows: entries.map((e) => {
-      const keys = (HEADLINES[e.scenario] ?? Object.keys(e.ratio).slice(0, 3)).filter((k) => k in e.ratio);
-      return [`${e.scenario}: ${e.title}`, e.peer, keys.map((k) => `${k} = ${e.ratio[k]}`).join('<br>'), e.target, e.met === null ? 'n/a' : e.met ? 'yes' : '**no**'];
+  out.push(
+    '## Summary',
+    '',
+    md({
+      header: ['scenario', 'compared with', 'headline ratio', 'target', 'met'],
+      rows: entries.map((e) => {
+        const keys = (HEADLINES[e.scenario] ?? Object.keys(e.ratio).slice(0, 3)).filter((k) => k in e.ratio);
+        return [`${e.scenario}: ${e.title}`, e.peer, keys.map((k) => `${k} = ${e.ratio[k]}`).join('<br>'), e.target, e.met === null ? 'n/a' : e.met ? 'yes' : '**no**'];
+      }),
     }),
-  }), '');
+    '',
+  );
   if (findings) out.push(findings.trim(), '');
   for (const e of entries) {
     out.push(`## ${e.scenario}: ${e.title}`, '');

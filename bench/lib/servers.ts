@@ -26,7 +26,10 @@ export function startAside(opts: { collection?: string; tasksDir: string; env?: 
 }
 
 /** Python http.server + tokenizers + onnxruntime on the same files (bench/peers/ort_peer.py serve). */
-export function startPythonPeer(tmp: string, cfg: { docs: { id: string; text: string }[]; reranker?: { graph: string; externalData?: { path: string; file: string }; weights: string; maxLen: number } }): Promise<Served> {
+export function startPythonPeer(
+  tmp: string,
+  cfg: { docs: { id: string; text: string }[]; reranker?: { graph: string; externalData?: { path: string; file: string }; weights: string; maxLen: number } },
+): Promise<Served> {
   const spec = resolveModel(undefined);
   const file = path.join(tmp, `py-peer-${Date.now()}.json`);
   fs.writeFileSync(file, JSON.stringify({ model: spec.modelPath, tokenizer: spec.tokenizerPath, queryMaxLen: spec.maxLength, docMaxLen: spec.maxLength, ...cfg }));

@@ -23,7 +23,13 @@ export interface HttpRun {
 }
 
 /** Interleaved closed-loop runs: for each concurrency, `rounds` rounds over all servers. */
-export async function compareHttp(servers: Record<string, { url: string; bodies: string[] }>, conc: number[], rounds: number, seconds: number, log: (m: string) => void): Promise<Record<string, Record<number, HttpRun>>> {
+export async function compareHttp(
+  servers: Record<string, { url: string; bodies: string[] }>,
+  conc: number[],
+  rounds: number,
+  seconds: number,
+  log: (m: string) => void,
+): Promise<Record<string, Record<number, HttpRun>>> {
   const names = Object.keys(servers);
   const out: Record<string, Record<number, HttpRun>> = Object.fromEntries(names.map((n) => [n, {}]));
   for (const n of names) await load(servers[n].url, servers[n].bodies, 2, 1, seconds < 1 ? 4 : 20); // warm-up
@@ -61,7 +67,7 @@ export const scenario: Scenario = {
       log(`starting servers (${docs.length} docs, ${qs.length} distinct queries)`);
       // Aside also runs once more on the catalog's int8 backbone (ASIDE_MODEL=…-q, an existing setting;
       // scenario 7 measures its nDCG change): reported beside, never in the fp32 target check.
-            const [aside, tfjs, py, asideQ] = await startAll([
+      const [aside, tfjs, py, asideQ] = await startAll([
         startAside({ collection: dir, tasksDir: emptyTasks }),
         startTransformersPeer(s.tmp, docs),
         startPythonPeer(s.tmp, { docs }),
@@ -82,7 +88,14 @@ export const scenario: Scenario = {
         log,
       );
       const sys: Sys[] = asideQ ? ['aside', 'aside-int8', 'transformers.js', 'python-ort'] : ['aside', 'transformers.js', 'python-ort'];
-      const flat = (n: Sys) => Object.fromEntries(conc.flatMap((c) => [[`rps@c${c}`, round(res[n][c].rps, 1)], [`p50_ms@c${c}`, res[n][c].p50], [`p99_ms@c${c}`, res[n][c].p99]]));
+      const flat = (n: Sys) =>
+        Object.fromEntries(
+          conc.flatMap((c) => [
+            [`rps@c${c}`, round(res[n][c].rps, 1)],
+            [`p50_ms@c${c}`, res[n][c].p50],
+            [`p99_ms@c${c}`, res[n][c].p99],
+          ]),
+        );
       const ratio: Record<string, number> = {};
       for (const c of conc) {
         ratio[`rps_vs_transformers.js@c${c}`] = round(res.aside[c].rps / res['transformers.js'][c].rps, 2);
@@ -92,7 +105,11 @@ export const scenario: Scenario = {
       }
       if (asideQ) for (const c of conc) for (const p of ['transformers.js', 'python-ort'] as const) ratio[`int8_rps_vs_${p}@c${c}`] = round(res['aside-int8'][c].rps / res[p][c].rps, 2);
       const met = conc.every((c) => ['transformers.js', 'python-ort'].every((p) => ratio[`rps_vs_${p}@c${c}`] >= 2 && ratio[`p99_vs_${p}@c${c}`] <= 1));
-      const misses = conc.flatMap((c) => ['transformers.js', 'python-ort'].filter((p) => !(ratio[`rps_vs_${p}@c${c}`] >= 2 && ratio[`p99_vs_${p}@c${c}`] <= 1)).map((p) => `c=${c} vs ${p}: ${ratio[`rps_vs_${p}@c${c}`]}× throughput, p99 ratio ${ratio[`p99_vs_${p}@c${c}`]}`));
+      const misses = conc.flatMap((c) =>
+        ['transformers.js', 'python-ort']
+          .filter((p) => !(ratio[`rps_vs_${p}@c${c}`] >= 2 && ratio[`p99_vs_${p}@c${c}`] <= 1))
+          .map((p) => `c=${c} vs ${p}: ${ratio[`rps_vs_${p}@c${c}`]}× throughput, p99 ratio ${ratio[`p99_vs_${p}@c${c}`]}`),
+      );
       return {
         scenario: 's1',
         title: this.title,
@@ -107,14 +124,43 @@ export const scenario: Scenario = {
             caption: `Requests/s (median of ${rounds} interleaved ${seconds}-s runs) and latency (ms; median over runs of each run's p50/p99); ${docs.length} docs, ${qs.length} distinct real SciFact queries, query cache off`,
             table: {
               header: ['concurrency', ...sys.flatMap((n) => [`${n} req/s`, `${n} p50`, `${n} p99`]), 'Aside / t.js', 'Aside / python'],
-              rows: conc.map((c) => [c, ...sys.flatMap((n) => [round(res[n][c].rps, 1), res[n][c].p50, res[n][c].p99]), `${ratio[`rps_vs_transformers.js@c${c}`]}×`, `${ratio[`rps_vs_python-ort@c${c}`]}×`]),
+              rows: conc.map((c) => [
+                c,
+                ...sys.flatMap((n) => [round(res[n][c].rps, 1), res[n][c].p50, res[n][c].p99]),
+                `${ratio[`rps_vs_transformers.js@c${c}`]}×`,
+                `${ratio[`rps_vs_python-ort@c${c}`]}×`,
+              ]),
             },
           },
-          ...(asideQ ? [{ caption: 'Aside on the int8 backbone (ASIDE_MODEL=all-MiniLM-L6-v2-q; nDCG@10 change on SciFact in s7) vs the fp32 peers, same rounds: throughput ratio', table: { header: ['concurrency', 'Aside int8 / t.js', 'Aside int8 / python'], rows: conc.map((c) => [c, `${ratio[`int8_rps_vs_transformers.js@c${c}`]}×`, `${ratio[`int8_rps_vs_python-ort@c${c}`]}×`]) } }] : []),
+          ...(asideQ
+            ? [
+                {
+                  caption: 'Aside on the int8 backbone (ASIDE_MODEL=all-MiniLM-L6-v2-q; nDCG@10 change on SciFact in s7) vs the fp32 peers, same rounds: throughput ratio',
+                  table: {
+                    header: ['concurrency', 'Aside int8 / t.js', 'Aside int8 / python'],
+                    rows: conc.map((c) => [c, `${ratio[`int8_rps_vs_transformers.js@c${c}`]}×`, `${ratio[`int8_rps_vs_python-ort@c${c}`]}×`]),
+                  },
+                },
+              ]
+            : []),
         ],
         plots: [
-          { file: 'perf-s1-throughput.png', title: 'Query + top-10 over HTTP: throughput', xlabel: 'concurrent clients', ylabel: 'requests / s', logx: true, series: sys.map((n) => ({ label: n, x: conc, y: conc.map((c) => res[n][c].rps) })) },
-          { file: 'perf-s1-latency.png', title: 'Query + top-10 over HTTP: p99 latency', xlabel: 'concurrent clients', ylabel: 'p99 latency (ms)', logx: true, series: sys.map((n) => ({ label: n, x: conc, y: conc.map((c) => res[n][c].p99) })) },
+          {
+            file: 'perf-s1-throughput.png',
+            title: 'Query + top-10 over HTTP: throughput',
+            xlabel: 'concurrent clients',
+            ylabel: 'requests / s',
+            logx: true,
+            series: sys.map((n) => ({ label: n, x: conc, y: conc.map((c) => res[n][c].rps) })),
+          },
+          {
+            file: 'perf-s1-latency.png',
+            title: 'Query + top-10 over HTTP: p99 latency',
+            xlabel: 'concurrent clients',
+            ylabel: 'p99 latency (ms)',
+            logx: true,
+            series: sys.map((n) => ({ label: n, x: conc, y: conc.map((c) => res[n][c].p99) })),
+          },
         ],
         notes: [
           'Aside runs its defaults (2 workers × 1 intra-op thread, max batch 32, 2 ms wait) with the query cache disabled (ASIDE_CACHE_SIZE=0) so every request is encoded; peers use onnxruntime defaults (intra-op threads = cores). Load generator (autocannon) runs in the bench process on the same 2 cores.',

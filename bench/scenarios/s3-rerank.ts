@@ -41,7 +41,10 @@ export const scenario: Scenario = {
     const req = (r: number) => ({ query: qs[r % qs.length], documents: Array.from({ length: n }, (_, i) => docs[(r * n + i) % docs.length]) });
     const [aside, py] = await startAll([
       startAside({ tasksDir: tasks }),
-      startPythonPeer(s.tmp, { docs: [{ id: 'x', text: 'placeholder' }], reranker: { ...peerGraph('all-MiniLM-L6-v2/iaa-l-reranker.onnx'), weights: path.join(dir, 'module.safetensors'), maxLen: 256 } }),
+      startPythonPeer(s.tmp, {
+        docs: [{ id: 'x', text: 'placeholder' }],
+        reranker: { ...peerGraph('all-MiniLM-L6-v2/iaa-l-reranker.onnx'), weights: path.join(dir, 'module.safetensors'), maxLen: 256 },
+      }),
     ]);
     let samples: Record<'aside' | 'python', number[]>;
     try {
@@ -85,7 +88,7 @@ export const scenario: Scenario = {
       ],
       plots: [],
       notes: [
-        'Aside splits the 100 pairs into micro-batches of ≤ 32 rows sorted by length (less padding) and runs them on its 2 workers; the Python peer runs one padded batch of 100 on a 2-thread session. No transformers.js figure: its pipelines cannot feed a task module\'s tensors to the graph.',
+        "Aside splits the 100 pairs into micro-batches of ≤ 32 rows sorted by length (less padding) and runs them on its 2 workers; the Python peer runs one padded batch of 100 on a 2-thread session. No transformers.js figure: its pipelines cannot feed a task module's tensors to the graph.",
         'With only a handful of requests per run the p99 is the slowest request.',
       ],
       seconds: (Date.now() - t0) / 1000,

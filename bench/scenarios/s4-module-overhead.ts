@@ -23,7 +23,13 @@ export const scenario: Scenario = {
     const t0 = Date.now();
     const spec = resolveModel(undefined);
     const dir = path.join(templatesDir(), spec.id);
-    let kinds = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('-retriever.onnx')).map((f) => f.replace(/-retriever\.onnx$/, '')).sort() : [];
+    let kinds = fs.existsSync(dir)
+      ? fs
+          .readdirSync(dir)
+          .filter((f) => f.endsWith('-retriever.onnx'))
+          .map((f) => f.replace(/-retriever\.onnx$/, ''))
+          .sort()
+      : [];
     if (!kinds.length) throw new Error(`no graph templates under ${dir}`);
     if (s.tiny) kinds = kinds.filter((k) => k === 'iaa-l' || k === 'lora').slice(0, 2);
     const rounds = s.tiny ? 1 : s.quick ? 3 : 6;
@@ -88,7 +94,11 @@ export const scenario: Scenario = {
       plots: [],
       notes: [
         'Overhead = median latency of the task graph / median latency of the bare backbone − 1, measured in the same rounds. Negative values are noise (the machine is shared).',
-        ...(over.length ? [`Missed (> 10%): ${over.join('; ')}. Prefix-style modules lengthen every sequence by the prefix, and modules inside each block add small matmuls plus extra non-fused ops that break onnxruntime's attention / layer-norm fusions; the relative cost is largest on short query batches where the backbone itself is cheap.`] : []),
+        ...(over.length
+          ? [
+              `Missed (> 10%): ${over.join('; ')}. Prefix-style modules lengthen every sequence by the prefix, and modules inside each block add small matmuls plus extra non-fused ops that break onnxruntime's attention / layer-norm fusions; the relative cost is largest on short query batches where the backbone itself is cheap.`,
+            ]
+          : []),
       ],
       seconds: (Date.now() - t0) / 1000,
     };

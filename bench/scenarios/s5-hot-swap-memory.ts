@@ -17,7 +17,12 @@ import { interleave, median, p99, round, timeMs } from '../lib/stats';
 import { Entry, Scenario, Settings } from '../lib/types';
 
 function probe(tasksDir: string, copies = 0, files: string[] = []): { rss_mb: number; tasks: number } {
-  const out = execFileSync(process.execPath, ['--expose-gc', ...tsxLoader(), path.join(REPO_ROOT, 'bench', 'lib', 'memProbe.ts'), tasksDir, String(copies), ...files], { cwd: REPO_ROOT, env: { ...process.env, ASIDE_LOG_LEVEL: 'warn' }, timeout: 300_000, stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync(process.execPath, ['--expose-gc', ...tsxLoader(), path.join(REPO_ROOT, 'bench', 'lib', 'memProbe.ts'), tasksDir, String(copies), ...files], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ASIDE_LOG_LEVEL: 'warn' },
+    timeout: 300_000,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return JSON.parse(out.toString().trim().split('\n').pop()!);
 }
 
@@ -94,24 +99,41 @@ export const scenario: Scenario = {
       met: growth < 1.2,
       aside: { swap_p50_ms: round(swapP50, 1), swap_p99_ms: round(p99(swap), 1), ...Object.fromEntries(counts.map((n) => [`rss_mb@${n}_tasks`, round(rss[n], 0)])) },
       peers: { 'full-copy': { load_p50_ms: round(fullP50, 1), load_p99_ms: round(p99(full), 1), rss_mb_per_copy: round(perCopy, 0), [`rss_mb@100_copies_computed`]: round(hundredCopies, 0) } },
-      ratio: { [`rss_${last}_tasks_vs_1`]: round(growth, 3), activation_speedup_p50: round(fullP50 / swapP50, 2), activation_speedup_p99: round(p99(full) / p99(swap), 2), ...(last === 100 ? { rss_vs_100_copies: round(rss[100] / hundredCopies, 3) } : {}) },
+      ratio: {
+        [`rss_${last}_tasks_vs_1`]: round(growth, 3),
+        activation_speedup_p50: round(fullP50 / swapP50, 2),
+        activation_speedup_p99: round(p99(full) / p99(swap), 2),
+        ...(last === 100 ? { rss_vs_100_copies: round(rss[100] / hundredCopies, 3) } : {}),
+      },
       tables: [
         {
           caption: `Activation time (ms) over ${swaps} interleaved swaps; Aside = registry.load() of a new version of an iaa-l retriever (what PUT /v1/tasks/:id does: manifest + tensor validation, graph check, module sent to both workers, atomic switch)`,
-          table: { header: ['', 'p50', 'p99'], rows: [['Aside module swap', round(swapP50, 1), round(p99(swap), 1)], ['full model copy (session create + first pass)', round(fullP50, 1), round(p99(full), 1)], ['speed-up', `${round(fullP50 / swapP50, 1)}×`, `${round(p99(full) / p99(swap), 1)}×`]] },
+          table: {
+            header: ['', 'p50', 'p99'],
+            rows: [
+              ['Aside module swap', round(swapP50, 1), round(p99(swap), 1)],
+              ['full model copy (session create + first pass)', round(fullP50, 1), round(p99(full), 1)],
+              ['speed-up', `${round(fullP50 / swapP50, 1)}×`, `${round(p99(full) / p99(swap), 1)}×`],
+            ],
+          },
         },
         {
-          caption: 'Resident set (MB) of a fresh server process (2 workers, no collection) after loading the tasks and one request; one full copy = (RSS of the 1-task server with 2 extra full-model sessions − RSS of the 1-task server) / 2; 100 copies computed as RSS(1 task) + 99 × that',
+          caption:
+            'Resident set (MB) of a fresh server process (2 workers, no collection) after loading the tasks and one request; one full copy = (RSS of the 1-task server with 2 extra full-model sessions − RSS of the 1-task server) / 2; 100 copies computed as RSS(1 task) + 99 × that',
           table: {
             header: ['loaded', 'RSS (MB)', 'vs 1 task'],
-            rows: [...counts.map((n) => [`Aside, ${n} task${n > 1 ? 's' : ''}`, round(rss[n], 0), `${round(rss[n] / rss[counts[0]], 3)}×`]), ['one extra full model copy', `+${round(perCopy, 0)}`, ''], ['100 full copies (computed)', round(hundredCopies, 0), `${round(hundredCopies / rss[counts[0]], 1)}×`]],
+            rows: [
+              ...counts.map((n) => [`Aside, ${n} task${n > 1 ? 's' : ''}`, round(rss[n], 0), `${round(rss[n] / rss[counts[0]], 3)}×`]),
+              ['one extra full model copy', `+${round(perCopy, 0)}`, ''],
+              ['100 full copies (computed)', round(hundredCopies, 0), `${round(hundredCopies / rss[counts[0]], 1)}×`],
+            ],
           },
         },
       ],
       plots: [],
       notes: [
         'The task modules are seeded random iaa-l modules (bottleneck 8) on the real exported graph; all tasks of one kind share one graph session per worker, so each extra task costs its tensors (~0.5 MB) in each worker.',
-        'The full-copy peer is conservative: one session per task, although a server with 2 workers would hold each copy twice. The copy is read from the page cache, as is Aside\'s module file.',
+        "The full-copy peer is conservative: one session per task, although a server with 2 workers would hold each copy twice. The copy is read from the page cache, as is Aside's module file.",
         'A swap of a retriever whose collection index is in use also re-embeds the collection before activation; that is not included here (no collection is served in this measurement).',
         ...(growth < 1.2 ? [] : [`Missed: ${last} tasks use ${growth.toFixed(2)}× the memory of one.`]),
       ],

@@ -18,8 +18,14 @@ import { Entry, Scenario, Settings } from '../lib/types';
 function recordedNdcg(model: string): number | undefined {
   const file = path.join(asideHome(), 'results', 'eval.jsonl');
   if (!fs.existsSync(file)) return undefined;
-  const rows = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-  const hit = rows.reverse().find((r) => r.collection === 'scifact' && r.queries === 300 && r.model === model && (r.task === null || r.task === `base@${model}`) && (r.candidates ?? 'dense') === 'dense' && !r.rerank);
+  const rows = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+  const hit = rows
+    .reverse()
+    .find((r) => r.collection === 'scifact' && r.queries === 300 && r.model === model && (r.task === null || r.task === `base@${model}`) && (r.candidates ?? 'dense') === 'dense' && !r.rerank);
   return hit?.['ndcg@10'];
 }
 
@@ -102,7 +108,11 @@ export const scenario: Scenario = {
       plots: [],
       notes: [
         `The int8 graph is the catalog's dynamically quantised export (weights int8, activations quantised per batch); nDCG comes from the eval command's recorded results (.aside/results/eval.jsonl), run by this scenario when missing (full runs only).`,
-        ...(met === false ? [`Missed: ${minSpeed}× at the slowest shape (target 2×). Dynamic quantisation only speeds up the MatMul/Gemm nodes (int8 GEMM via VNNI/AVX2 reaches roughly 2–4× fp32); the per-batch activation quantise/dequantise, attention softmax, layer norms and GELU stay fp32, and at small batches fixed per-run overhead dominates.`] : []),
+        ...(met === false
+          ? [
+              `Missed: ${minSpeed}× at the slowest shape (target 2×). Dynamic quantisation only speeds up the MatMul/Gemm nodes (int8 GEMM via VNNI/AVX2 reaches roughly 2–4× fp32); the per-batch activation quantise/dequantise, attention softmax, layer norms and GELU stay fp32, and at small batches fixed per-run overhead dominates.`,
+            ]
+          : []),
       ],
       seconds: (Date.now() - t0) / 1000,
     };

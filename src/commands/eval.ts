@@ -102,7 +102,13 @@ export default async function evalCommand(args: string[]): Promise<void> {
       retriever = r.task ? `${r.task}@${r.task_version}` : '';
       reranker = r.rerank ? `${r.rerank.task}@${r.rerank.task_version}` : undefined;
       blendUsed = r.rerank?.blend;
-      run.set(q.id, r.hits.map((h) => h.id).filter((id) => id !== q.id).slice(0, depth));
+      run.set(
+        q.id,
+        r.hits
+          .map((h) => h.id)
+          .filter((id) => id !== q.id)
+          .slice(0, depth),
+      );
       if (r.timings_ms.rerank !== undefined) rerankMs.push(r.timings_ms.rerank);
       if (hitsOut !== undefined) fs.writeSync(hitsOut, JSON.stringify({ query: q.id, hits: r.hits.filter((h) => h.id !== q.id).map((h) => ({ id: h.id, score: h.score, scores: h.scores })) }) + '\n');
       bar.tick();

@@ -22,7 +22,13 @@ export class EsPluginReranker {
   ) {}
 
   /** Serves `app` on a free local port and points the node's `aside.url` at it (a transient cluster setting). */
-  static async start(app: Aside, pipeline: SearchPipeline, client: Client, bm25: ElasticsearchCandidates, opts: { task?: string; window: number; blend?: { rerank: number; first_stage: number } }): Promise<EsPluginReranker> {
+  static async start(
+    app: Aside,
+    pipeline: SearchPipeline,
+    client: Client,
+    bm25: ElasticsearchCandidates,
+    opts: { task?: string; window: number; blend?: { rerank: number; first_stage: number } },
+  ): Promise<EsPluginReranker> {
     const server = await listen(createHttpApp(app, pipeline), '127.0.0.1', 0, app.config);
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {

@@ -41,7 +41,17 @@ export function serveCommand(embeddedDefault: boolean) {
     const lifecycle = new RequestLifecycle(config.requestTimeoutMs);
     if (circuit) lifecycle.addCheck('elasticsearch', () => ({ ok: circuit.state !== 'open', gating: false, ...circuit.describe() }));
     const server = await listen(createHttpApp(app, pipeline, lifecycle), config.host, config.port, config);
-    log.info({ model: app.spec.id, provider: app.base.info.provider, backend: app.backend.name, tasks: app.registry.knownIds(), collection: app.collection?.name, elasticsearch: elasticsearch ?? 'not configured' }, 'aside ready');
+    log.info(
+      {
+        model: app.spec.id,
+        provider: app.base.info.provider,
+        backend: app.backend.name,
+        tasks: app.registry.knownIds(),
+        collection: app.collection?.name,
+        elasticsearch: elasticsearch ?? 'not configured',
+      },
+      'aside ready',
+    );
     const stop = async () => {
       const finished = await shutDownGracefully(server, app, lifecycle, config.shutdownGraceMs);
       process.exit(finished ? 0 : 1);

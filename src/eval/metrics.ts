@@ -12,7 +12,10 @@ export function ndcgAt(ranked: string[], judged: Map<string, number>, k: number)
     const rel = judged.get(d) ?? 0;
     if (rel > 0) dcg += rel / Math.log2(i + 2);
   });
-  const ideal = [...judged.values()].filter((r) => r > 0).sort((a, b) => b - a).slice(0, k);
+  const ideal = [...judged.values()]
+    .filter((r) => r > 0)
+    .sort((a, b) => b - a)
+    .slice(0, k);
   const idcg = ideal.reduce((s, rel, i) => s + rel / Math.log2(i + 2), 0);
   return idcg > 0 ? dcg / idcg : 0;
 }

@@ -43,7 +43,11 @@ function sameSource(a: Record<string, string>, b: Record<string, string>): boole
 }
 
 export function indexDirFor(collection: Collection, embedder: DocumentEmbedder): string {
-  const key = crypto.createHash('sha256').update(JSON.stringify(sourceOf(collection, embedder))).digest('hex').slice(0, 12);
+  const key = crypto
+    .createHash('sha256')
+    .update(JSON.stringify(sourceOf(collection, embedder)))
+    .digest('hex')
+    .slice(0, 12);
   return path.join(indexesDir(), `${collection.name}-${key}`);
 }
 
@@ -84,7 +88,10 @@ export async function openCorpus(collection: Collection, embedder: DocumentEmbed
   let index: VectorIndex | undefined;
   for (let s = 0; s < collection.docs.length; s += chunk) {
     const part = collection.docs.slice(s, s + chunk);
-    const vecs = await embedder.embed(part.map((d) => embedder.text(d)), 'document');
+    const vecs = await embedder.embed(
+      part.map((d) => embedder.text(d)),
+      'document',
+    );
     index ??= VectorIndex.create(collection.name, vecs[0].length, collection.docs.length, source, { ef: opts.ef });
     part.forEach((d, i) => index!.add(d.id, vecs[i]));
     bar.tick(part.length);

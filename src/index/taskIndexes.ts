@@ -28,7 +28,14 @@ export class TaskIndexes {
       // A build that failed recently is answered with its cause (503) instead of being retried per search.
       const what = `the index of task '${task.id}' (version ${task.version})`;
       this.failures.check(task.activation, what);
-      const fingerprint = { model: this.spec.id, modelSha256: this.modelSha256, task: task.id, taskVersion: task.version, weightsSha256: task.weightsSha256 ?? '', maxLength: String(task.encoder.target.maxLength.document) };
+      const fingerprint = {
+        model: this.spec.id,
+        modelSha256: this.modelSha256,
+        task: task.id,
+        taskVersion: task.version,
+        weightsSha256: task.weightsSha256 ?? '',
+        maxLength: String(task.encoder.target.maxLength.document),
+      };
       p = openCorpus(this.collection, documentEmbedder(task.encoder, fingerprint), { ef: this.ef }).catch((err) => {
         this.byTask.delete(task);
         throw this.failures.record(task.activation, what, err);

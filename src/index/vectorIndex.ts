@@ -159,11 +159,13 @@ export class VectorIndex {
     if (!meta.files?.[INDEX_FILE] || !meta.files[IDS_FILE]) throw new Error(`${path.join(dir, META_FILE)} records no file checksums (written by an older version)`);
     for (const [name, want] of Object.entries(meta.files)) {
       const got = await checkOf(path.join(dir, name));
-      if (got.bytes !== want.bytes || got.sha256 !== want.sha256) throw new Error(`${path.join(dir, name)} has ${got.bytes} bytes, sha256 ${got.sha256.slice(0, 12)}…; meta.json records ${want.bytes} bytes, ${want.sha256.slice(0, 12)}…`);
+      if (got.bytes !== want.bytes || got.sha256 !== want.sha256)
+        throw new Error(`${path.join(dir, name)} has ${got.bytes} bytes, sha256 ${got.sha256.slice(0, 12)}…; meta.json records ${want.bytes} bytes, ${want.sha256.slice(0, 12)}…`);
     }
     const ids = JSON.parse(await fs.promises.readFile(path.join(dir, IDS_FILE), 'utf8')) as unknown;
     if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) throw new Error(`${path.join(dir, IDS_FILE)} is not a list of ids`);
-    if (ids.length !== meta.count || new Set(ids).size !== ids.length) throw new Error(`${path.join(dir, IDS_FILE)} has ${ids.length} ids (${new Set(ids).size} distinct); meta.json says ${meta.count}`);
+    if (ids.length !== meta.count || new Set(ids).size !== ids.length)
+      throw new Error(`${path.join(dir, IDS_FILE)} has ${ids.length} ids (${new Set(ids).size} distinct); meta.json says ${meta.count}`);
     const hnsw = new HierarchicalNSW('ip', meta.dims);
     await hnsw.readIndex(path.join(dir, INDEX_FILE));
     if (hnsw.getCurrentCount() !== ids.length) throw new Error(`${path.join(dir, INDEX_FILE)} holds ${hnsw.getCurrentCount()} vectors for ${ids.length} ids`);

@@ -132,7 +132,13 @@ const TOKENIZE_SLICE_MS = 4;
 const emptyText = (what: string) => new AsideError('validation', `${what} is empty after normalisation (only whitespace, control characters or invalid Unicode)`);
 
 /** Loads the bare backbone of a model spec as a graph and returns its encoder. */
-export async function openBaseEncoder(spec: ModelSpec, backend: InferenceBackend = new InProcessBackend(), session: SessionOptions = defaultSessionOptions(), limits: BatchLimits = DEFAULT_LIMITS, stats: BatchStats = {}): Promise<Encoder> {
+export async function openBaseEncoder(
+  spec: ModelSpec,
+  backend: InferenceBackend = new InProcessBackend(),
+  session: SessionOptions = defaultSessionOptions(),
+  limits: BatchLimits = DEFAULT_LIMITS,
+  stats: BatchStats = {},
+): Promise<Encoder> {
   const graph = `base:${spec.id}`;
   const info = await backend.loadGraph(graph, spec.modelPath, session);
   const tokenizer = new TextTokenizer(spec.tokenizerPath);

@@ -10,7 +10,11 @@ export class QueryCache {
   hits = 0;
   misses = 0;
 
-  constructor(max: number, ttlMs: number, private readonly onLookup?: (hit: boolean) => void) {
+  constructor(
+    max: number,
+    ttlMs: number,
+    private readonly onLookup?: (hit: boolean) => void,
+  ) {
     this.lru = max > 0 ? new LRUCache<string, Float32Array>({ max, ttl: ttlMs > 0 ? ttlMs : undefined }) : undefined;
   }
 

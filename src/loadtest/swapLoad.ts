@@ -32,7 +32,11 @@ async function embed(url: string, task: string, text: string, inputType: 'query'
 }
 
 async function put(opts: SwapLoadOptions, p: string): Promise<string> {
-  const res = await fetch(`${opts.url}/v1/tasks/${opts.task}`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${opts.apiKey}` }, body: JSON.stringify({ path: p }) });
+  const res = await fetch(`${opts.url}/v1/tasks/${opts.task}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${opts.apiKey}` },
+    body: JSON.stringify({ path: p }),
+  });
   const body = (await res.json()) as { version?: string; error?: string };
   if (res.status !== 200) throw new Error(`swap to ${p} failed: HTTP ${res.status} ${body.error}`);
   return body.version!;

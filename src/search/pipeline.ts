@@ -38,7 +38,11 @@ export class SearchPipeline {
     let rerankInfo: SearchResponse['rerank'];
     if (q.rerank && hits.length) {
       const t = process.hrtime.bigint();
-      const r = await this.app.rerank(q.query, hits.map((h) => this.documentOf(h)), q.rerank.task);
+      const r = await this.app.rerank(
+        q.query,
+        hits.map((h) => this.documentOf(h)),
+        q.rerank.task,
+      );
       const blend = q.rerank.blend ?? r.task.manifest?.blend?.weights ?? false;
       rerankInfo = { task: r.task.id, task_version: r.task.version, blend };
       hits = rerankWindow(hits, r.scores, blend || undefined);
@@ -52,7 +56,15 @@ export class SearchPipeline {
     });
     timings.total = elapsedMs(t0);
     const retriever = list.retriever;
-    return { task: retriever?.id ?? q.task ?? '', task_version: retriever?.version ?? '', candidates, ...(rerankInfo ? { rerank: rerankInfo } : {}), ...(fellBack ? { fell_back: fellBack } : {}), hits, timings_ms: timings };
+    return {
+      task: retriever?.id ?? q.task ?? '',
+      task_version: retriever?.version ?? '',
+      candidates,
+      ...(rerankInfo ? { rerank: rerankInfo } : {}),
+      ...(fellBack ? { fell_back: fellBack } : {}),
+      hits,
+      timings_ms: timings,
+    };
   }
 
   /** The served collection's copy of a hit (its id lets late interaction use stored states), else the title and text its source returned. */

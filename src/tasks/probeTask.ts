@@ -13,7 +13,8 @@ const longText = (tokens: number): string => 'a '.repeat(tokens);
 export function checkGraphOutputs(role: Role, graphFile: string, info: GraphInfo): void {
   const scores = info.outputs.includes('scores');
   if (role === 'reranker' && !scores) throw invalid(`graph '${graphFile}' has no 'scores' output (outputs: ${info.outputs.join(', ')}); a re-ranker needs one`);
-  if (role === 'retriever' && scores && !info.outputs.includes('last_hidden_state')) throw invalid(`graph '${graphFile}' is a re-ranker graph (output 'scores'); a retriever needs 'last_hidden_state'`);
+  if (role === 'retriever' && scores && !info.outputs.includes('last_hidden_state'))
+    throw invalid(`graph '${graphFile}' is a re-ranker graph (output 'scores'); a retriever needs 'last_hidden_state'`);
 }
 
 /**
@@ -25,7 +26,8 @@ export function checkGraphOutputs(role: Role, graphFile: string, info: GraphInfo
 export async function probeEncoder(encoder: Encoder, role: Role, dims: number, backboneMaxLength: number): Promise<void> {
   const max = encoder.target.maxLength;
   const probeAt = (n: number) => longText(n > backboneMaxLength ? n : 8);
-  const fail = (what: string, err: unknown) => invalid(`probe ${what} failed: ${err instanceof Error ? err.message : String(err)} (check the manifest's maxLength against the backbone's and the tensor sizes)`);
+  const fail = (what: string, err: unknown) =>
+    invalid(`probe ${what} failed: ${err instanceof Error ? err.message : String(err)} (check the manifest's maxLength against the backbone's and the tensor sizes)`);
   if (role === 'reranker') {
     const scores = await encoder.score(probeAt(max.pair), [probeAt(max.pair)]).catch((e) => Promise.reject(fail(`re-ranking at maxLength.pair ${max.pair}`, e)));
     if (scores.length !== 1 || !Number.isFinite(scores[0])) throw invalid(`probe re-ranking returned ${JSON.stringify(scores)}, not one finite score`);
@@ -34,5 +36,6 @@ export async function probeEncoder(encoder: Encoder, role: Role, dims: number, b
   // One forward pass, at the longer of the two lengths: that is the one the backbone may refuse.
   const kind = max.document >= max.query ? 'document' : 'query';
   const [v] = await encoder.embed([probeAt(max[kind])], kind).catch((e) => Promise.reject(fail(`embedding a ${kind} at maxLength.${kind} ${max[kind]}`, e)));
-  if (v?.length !== dims || !v.every(Number.isFinite)) throw invalid(`probe ${kind} embedding has ${v?.length} dimensions${v?.every(Number.isFinite) ? '' : ' and non-finite values'}; the backbone gives ${dims}`);
+  if (v?.length !== dims || !v.every(Number.isFinite))
+    throw invalid(`probe ${kind} embedding has ${v?.length} dimensions${v?.every(Number.isFinite) ? '' : ' and non-finite values'}; the backbone gives ${dims}`);
 }

@@ -124,7 +124,12 @@ export class TaskRegistry {
     const name = id ?? this.defaults[role];
     if (!name) throw notFound(`no ${role} task is loaded`, { known: this.knownIds() });
     const task = this.get(name);
-    if (task.role !== role) throw new AsideError('validation', `task '${name}' is a ${task.role}; this endpoint needs a ${role}`, { known: this.list().filter((t) => t.role === role).map((t) => t.id) });
+    if (task.role !== role)
+      throw new AsideError('validation', `task '${name}' is a ${task.role}; this endpoint needs a ${role}`, {
+        known: this.list()
+          .filter((t) => t.role === role)
+          .map((t) => t.id),
+      });
     task.inflight++;
     let released = false;
     return {
@@ -163,17 +168,19 @@ export class TaskRegistry {
       if (manifest.id === BASE_TASK) throw new AsideError('validation', `'${BASE_TASK}' is reserved for the bare backbone`);
       return { manifest, dir };
     };
-    if (expectedId !== undefined) return this.serial(expectedId, async () => {
-      const { manifest, dir } = await run();
-      return this.activate(manifest, dir);
-    });
+    if (expectedId !== undefined)
+      return this.serial(expectedId, async () => {
+        const { manifest, dir } = await run();
+        return this.activate(manifest, dir);
+      });
     return run().then(({ manifest, dir }) => this.serial(manifest.id, () => this.activate(manifest, dir)));
   }
 
   /** Loads a module task's graph and weights; a late-interaction task without a graph runs on the bare backbone's. */
   private async bind(manifest: Manifest, dir: string): Promise<{ graphKey: string; moduleKey?: string; provider: EncoderInfo['provider']; weightsSha256?: string }> {
     if (!manifest.graph) {
-      if (this.backbone.sha256 && manifest.backbone.sha256 !== this.backbone.sha256) throw new AsideError('validation', `task '${manifest.id}' is for backbone ${manifest.backbone.id} (sha256 ${manifest.backbone.sha256.slice(0, 12)}…), not the one this server runs`);
+      if (this.backbone.sha256 && manifest.backbone.sha256 !== this.backbone.sha256)
+        throw new AsideError('validation', `task '${manifest.id}' is for backbone ${manifest.backbone.id} (sha256 ${manifest.backbone.sha256.slice(0, 12)}…), not the one this server runs`);
       return { graphKey: this.get(BASE_TASK).encoder.target.graph, provider: this.backbone.info.provider };
     }
     const graph = resolveGraph(manifest.graph.file, { file: this.backbone.spec.modelPath, sha256: this.backbone.sha256 });
@@ -213,7 +220,19 @@ export class TaskRegistry {
       this.opts.limits,
       this.opts.stats?.(manifest.id),
     );
-    const next: TaskVersion = { id: manifest.id, version: manifest.version, role: manifest.role, kind: manifest.kind, encoder, manifest, dir, loadedAt: new Date().toISOString(), activation, weightsSha256, inflight: 0 };
+    const next: TaskVersion = {
+      id: manifest.id,
+      version: manifest.version,
+      role: manifest.role,
+      kind: manifest.kind,
+      encoder,
+      manifest,
+      dir,
+      loadedAt: new Date().toISOString(),
+      activation,
+      weightsSha256,
+      inflight: 0,
+    };
     const previous = this.active.get(manifest.id);
     try {
       if (manifest.role === 'retriever' && manifest.pooling === 'none') throw new AsideError('validation', `retriever '${manifest.id}' needs pooling 'mean' or 'cls'`);

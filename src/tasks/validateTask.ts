@@ -34,7 +34,9 @@ export function readWeights(root: string, dir: string, manifest: Manifest): Prom
  */
 export function validateModule(manifest: Manifest, bytes: Buffer, graph: GraphInfo, backboneSha256: string | undefined): { tensors: Record<string, RawTensor>; weightsSha256: string } {
   if (backboneSha256 && manifest.backbone.sha256 !== backboneSha256) {
-    throw invalid(`task '${manifest.id}' was trained on backbone ${manifest.backbone.id} (sha256 ${manifest.backbone.sha256.slice(0, 12)}…), but this server runs sha256 ${backboneSha256.slice(0, 12)}…`);
+    throw invalid(
+      `task '${manifest.id}' was trained on backbone ${manifest.backbone.id} (sha256 ${manifest.backbone.sha256.slice(0, 12)}…), but this server runs sha256 ${backboneSha256.slice(0, 12)}…`,
+    );
   }
   const pinned = manifest.graph;
   if (!pinned) throw invalid(`task '${manifest.id}' names no graph`);
@@ -61,7 +63,8 @@ export function validateModule(manifest: Manifest, bytes: Buffer, graph: GraphIn
     if (t.shape.length !== spec.shape.length || t.shape.some((d, i) => d !== spec.shape[i])) throw invalid(`tensor '${name}' has shape [${t.shape}] in the weights, [${spec.shape}] in the manifest`);
     const input = wanted.get(name)!;
     if (input.type !== 'float32') throw invalid(`graph input '${name}' is ${input.type}, expected float32`);
-    if (input.shape.length !== t.shape.length || input.shape.some((d, i) => typeof d === 'number' && d > 0 && d !== t.shape[i])) throw invalid(`tensor '${name}' has shape [${t.shape}], the graph wants [${input.shape}]`);
+    if (input.shape.length !== t.shape.length || input.shape.some((d, i) => typeof d === 'number' && d > 0 && d !== t.shape[i]))
+      throw invalid(`tensor '${name}' has shape [${t.shape}], the graph wants [${input.shape}]`);
     input.shape.forEach((d, i) => {
       if (typeof d !== 'string') return;
       const seen = symbols.get(d);

@@ -8,10 +8,7 @@ export interface Progress {
 
 export function progress(label: string, total: number, unit = 'items'): Progress {
   if (process.stderr.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      { format: `${label} [{bar}] {percentage}% {value}/{total} ${unit} eta {eta_formatted}`, stream: process.stderr },
-      cliProgress.Presets.shades_classic,
-    );
+    const bar = new cliProgress.SingleBar({ format: `${label} [{bar}] {percentage}% {value}/{total} ${unit} eta {eta_formatted}`, stream: process.stderr }, cliProgress.Presets.shades_classic);
     bar.start(total, 0);
     return { tick: (n = 1) => bar.increment(n), stop: () => bar.stop() };
   }

@@ -14,7 +14,12 @@ const ROOT = path.resolve(__dirname, '..', '..');
 test('every bench scenario runs at smoke size and writes a well-formed entry', () => {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'aside-bench-smoke-')), 'results.json');
   try {
-    execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [path.join(ROOT, 'bench', 'run.ts'), '--tiny', '--no-doc', '--out', out], { cwd: ROOT, env: { ...process.env, ASIDE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 170_000 });
+    execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [path.join(ROOT, 'bench', 'run.ts'), '--tiny', '--no-doc', '--out', out], {
+      cwd: ROOT,
+      env: { ...process.env, ASIDE_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 170_000,
+    });
     const results = JSON.parse(fs.readFileSync(out, 'utf8'));
     const ids = results.entries.map((e: { scenario: string }) => e.scenario);
     expect(ids).toEqual(['s1', 's2', 's3', 's4', 's5', 's7', 'opt', 's8', 's9', 's10']);

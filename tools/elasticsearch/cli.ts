@@ -77,7 +77,12 @@ async function main(): Promise<void> {
     case 'register-inference': {
       if (!values['aside-url']) throw new Error('register-inference needs --aside-url (Aside as Elasticsearch reaches it)');
       if (values.service !== 'hugging_face' && values.service !== 'custom') throw new Error('--service is hugging_face or custom');
-      const r = await registerAside(await client(), { asideUrl: values['aside-url'], service: values.service as InferenceService, apiKey: values['api-key'] ?? setting('registerApiKey'), task: values.task });
+      const r = await registerAside(await client(), {
+        asideUrl: values['aside-url'],
+        service: values.service as InferenceService,
+        apiKey: values['api-key'] ?? setting('registerApiKey'),
+        task: values.task,
+      });
       process.stdout.write(JSON.stringify(r) + '\n');
       return;
     }
@@ -91,7 +96,11 @@ async function main(): Promise<void> {
       const bm25 = new ElasticsearchCandidates(es, { index });
       const run: Run = new Map();
       const t0 = Date.now();
-      for (const q of col.queries) run.set(q.id, (await bm25.search(q.text, 100)).map((h) => h.id));
+      for (const q of col.queries)
+        run.set(
+          q.id,
+          (await bm25.search(q.text, 100)).map((h) => h.id),
+        );
       const s = score(run, col.qrels);
       process.stdout.write(JSON.stringify({ collection: col.name, index, candidates: 'elasticsearch', ...s, ms_per_query: Math.round(((Date.now() - t0) / col.queries.length) * 10) / 10 }) + '\n');
       return;

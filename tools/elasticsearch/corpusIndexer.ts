@@ -55,7 +55,11 @@ export async function indexDocs(client: Client, index: string, docs: Doc[], opts
 }
 
 /** Loads a BEIR collection (directory or already loaded) and indexes its corpus; index defaults to the collection name. */
-export async function indexCollection(client: Client, collection: string | Collection, opts: IndexCorpusOptions & { index?: string } = {}): Promise<BulkResult & { index: string; collection: Collection }> {
+export async function indexCollection(
+  client: Client,
+  collection: string | Collection,
+  opts: IndexCorpusOptions & { index?: string } = {},
+): Promise<BulkResult & { index: string; collection: Collection }> {
   const col = typeof collection === 'string' ? await loadCollection(collection) : collection;
   if (!col.docs.length) throw new AsideError('validation', `collection ${col.dir} has no documents`);
   const index = opts.index ?? defaultIndexName(col.name);

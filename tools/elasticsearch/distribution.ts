@@ -59,10 +59,7 @@ export function findJavaHome(minMajor = 21): string {
   const best = candidates.filter((c) => c.major >= minMajor).sort((a, b) => b.major - a.major)[0];
   if (best) return best.home;
   tried.push(...candidates.map((c) => `${c.home} (Java ${c.major || '?'})`));
-  throw new AsideError(
-    'unavailable',
-    `Elasticsearch 9 needs a JDK >= ${minMajor}; none found (tried: ${tried.join(', ') || `nothing under ${jvmDir}`}). Install one or set ES_JAVA_HOME.`,
-  );
+  throw new AsideError('unavailable', `Elasticsearch 9 needs a JDK >= ${minMajor}; none found (tried: ${tried.join(', ') || `nothing under ${jvmDir}`}). Install one or set ES_JAVA_HOME.`);
 }
 
 /** Extracts a zip keeping the Unix permission bits (bin/elasticsearch must stay executable). */

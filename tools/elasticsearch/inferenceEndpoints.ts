@@ -42,8 +42,7 @@ export function endpointBodies(opts: EndpointOptions): { embed: Record<string, u
       ss.api_key = opts.apiKey || 'none';
       // hugging_face requests have no task field: Aside reads the task from the URL instead.
       if (opts.task) ss.url = `${ss.url}?task=${encodeURIComponent(opts.task)}`;
-    }
-    else {
+    } else {
       ss.secret_parameters.api_key = opts.apiKey || 'none';
       if (opts.task) body.task_settings.parameters.task = opts.task;
     }

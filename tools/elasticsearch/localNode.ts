@@ -120,7 +120,12 @@ function writeConfig(home: string, dir: string, port: number, transportPort: num
     'cluster.routing.allocation.disk.threshold_enabled': false,
     ...extra,
   };
-  fs.writeFileSync(path.join(conf, 'elasticsearch.yml'), Object.entries(settings).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n') + '\n');
+  fs.writeFileSync(
+    path.join(conf, 'elasticsearch.yml'),
+    Object.entries(settings)
+      .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+      .join('\n') + '\n',
+  );
   fs.writeFileSync(path.join(conf, 'jvm.options.d', 'aside.options'), `-Xms${heap}\n-Xmx${heap}\n`);
   return conf;
 }
@@ -184,9 +189,7 @@ export async function startLocalNode(opts: LocalNodeOptions = {}): Promise<Local
     assertWritableDir(runAs, dir);
   }
   const bin = path.join(home, 'bin', 'elasticsearch');
-  const [cmd, args] = runAs
-    ? ['setpriv', [`--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, '--clear-groups', bin, '-p', pidFile]]
-    : [bin, ['-p', pidFile]];
+  const [cmd, args] = runAs ? ['setpriv', [`--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, '--clear-groups', bin, '-p', pidFile]] : [bin, ['-p', pidFile]];
   const env: NodeJS.ProcessEnv = { ...process.env, ES_JAVA_HOME: javaHome, ES_PATH_CONF: conf, ES_TMPDIR: path.join(dir, 'tmp') };
   delete env.JAVA_HOME;
   delete env.ES_JAVA_OPTS;
@@ -207,7 +210,7 @@ export async function startLocalNode(opts: LocalNodeOptions = {}): Promise<Local
 
   const url = `http://127.0.0.1:${port}`;
   log.info({ url, dir, version, runAs: runAs?.user }, 'starting Elasticsearch');
-  const timeoutMs = opts.startTimeoutMs ?? (setting('esStartTimeoutMs') ?? 120000);
+  const timeoutMs = opts.startTimeoutMs ?? setting('esStartTimeoutMs') ?? 120000;
   const healthy = await waitForHealth(url, Date.now() + timeoutMs, () => exited === undefined);
   const serverPid = () => (fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8').trim()) : undefined);
 

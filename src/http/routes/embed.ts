@@ -17,7 +17,10 @@ export function embedRoutes(app: Aside): Router {
   const tei = wrap(async (req, res) => {
     const body = parseBody(EmbedRequest, req.body);
     const texts = Array.isArray(body.inputs) ? body.inputs : [body.inputs];
-    checkTexts(app, texts.map((t) => (typeof t === 'string' ? t : `${t.title ?? ''} ${t.text}`)));
+    checkTexts(
+      app,
+      texts.map((t) => (typeof t === 'string' ? t : `${t.title ?? ''} ${t.text}`)),
+    );
     const { task, vectors } = await app.embed(texts, body.input_type, body.task ?? queryTask(req.query.task));
     taskHeaders(res, task);
     res.json(vectors.map((v) => Array.from(v)));

@@ -19,9 +19,18 @@ export function rerankRoutes(app: Aside): Router {
   const body = jsonBody(BODY_LIMITS.texts);
   const run = async (body: ReturnType<typeof RerankRequest.parse>, task?: string) => {
     const docs = (body.documents ?? body.texts ?? body.input ?? []).map((d) => (typeof d === 'string' ? { text: d } : d));
-    checkTexts(app, docs.map((d) => d.text), app.config.maxRerankDocuments, 'documents');
+    checkTexts(
+      app,
+      docs.map((d) => d.text),
+      app.config.maxRerankDocuments,
+      'documents',
+    );
     checkTexts(app, [body.query], 1, 'queries');
-    const { task: answered, scores } = await app.rerank(body.query, docs.map((d) => ('title' in d && d.title !== undefined ? { title: d.title, text: d.text } : d.text)), body.task ?? body.model ?? task);
+    const { task: answered, scores } = await app.rerank(
+      body.query,
+      docs.map((d) => ('title' in d && d.title !== undefined ? { title: d.title, text: d.text } : d.text)),
+      body.task ?? body.model ?? task,
+    );
     const ranked = scores.map((s, index) => ({ index, relevance_score: s })).sort((a, b) => b.relevance_score - a.relevance_score);
     const top = ranked.slice(0, body.top_n ?? ranked.length);
     const withDocs = top.map((x) => ({
@@ -55,7 +64,11 @@ export function rerankRoutes(app: Aside): Router {
     wrap(async (req, res) => {
       const { task, results } = await run(parseBody(RerankRequest, req.body));
       taskHeaders(res, task);
-      res.json({ id: `aside-${Date.now()}`, results: results.map((x) => ({ index: x.index, relevance_score: x.relevance_score, ...('text' in x ? { document: { text: x.text } } : {}) })), meta: { task: task.id, task_version: task.version } });
+      res.json({
+        id: `aside-${Date.now()}`,
+        results: results.map((x) => ({ index: x.index, relevance_score: x.relevance_score, ...('text' in x ? { document: { text: x.text } } : {}) })),
+        meta: { task: task.id, task_version: task.version },
+      });
     }),
   );
   return r;

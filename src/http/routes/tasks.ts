@@ -12,7 +12,18 @@ import { unpackTaskArchive } from '../../tasks/uploadArchive';
 
 export function describeTask(t: TaskVersion) {
   const m = t.manifest;
-  return { id: t.id, version: t.version, role: t.role, kind: t.kind, loaded_at: t.loadedAt, inflight: t.inflight, budget: m?.budget, metrics: m?.metrics, ...(m?.blend ? { blend: m.blend } : {}), ...(m?.lateInteraction ? { late_interaction: m.lateInteraction } : {}) };
+  return {
+    id: t.id,
+    version: t.version,
+    role: t.role,
+    kind: t.kind,
+    loaded_at: t.loadedAt,
+    inflight: t.inflight,
+    budget: m?.budget,
+    metrics: m?.metrics,
+    ...(m?.blend ? { blend: m.blend } : {}),
+    ...(m?.lateInteraction ? { late_interaction: m.lateInteraction } : {}),
+  };
 }
 
 /**
