@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startServer, post, TestServer } from './helpers/server';
 import { makeTask } from './helpers/taskFactory';
-import { demoCollectionDir, graphsDir, modelsDir } from '../src/paths';
+import { demoCollectionDir, graphsDir, modelsDir, templatesDir } from '../src/paths';
 
 /** Runs `fn` with ASIDE_* directories pointed elsewhere, then restores them. */
 async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
@@ -113,14 +113,14 @@ describe('operations', () => {
       });
     });
 
-    it('a task graph whose bytes changed after it was built (or first verified) is refused', async () => {
+    it('a task graph whose bytes changed after it was committed (its templates.json records the hash) is refused', async () => {
       const tasks = path.join(tmp, 'tasks-graph');
       await makeTask(tasks, { id: 'alpha', version: 'v1', seed: 1 });
       const graphs = path.join(tmp, 'graphs');
       fs.mkdirSync(path.join(graphs, 'all-MiniLM-L6-v2'), { recursive: true });
-      const good = path.join(graphsDir(), 'all-MiniLM-L6-v2', 'iaa-l-retriever.onnx');
+      // A copy of the committed template and its index, served from ASIDE_GRAPHS_DIR (searched first).
+      for (const f of ['iaa-l-retriever.onnx', 'templates.json']) fs.copyFileSync(path.join(templatesDir(), 'all-MiniLM-L6-v2', f), path.join(graphs, 'all-MiniLM-L6-v2', f));
       const copy = path.join(graphs, 'all-MiniLM-L6-v2', 'iaa-l-retriever.onnx');
-      fs.copyFileSync(good, copy);
       await withEnv({ ASIDE_HOME: path.join(tmp, 'home-graph'), ASIDE_MODELS_DIR: modelsDir(), ASIDE_GRAPHS_DIR: graphs }, async () => {
         const ok = await startServer({ collection: undefined, tasksDir: tasks, workers: 0 });
         const loaded = (await (await fetch(`${ok.url}/v1/tasks`)).json()) as any;
@@ -133,7 +133,7 @@ describe('operations', () => {
           expect(list.tasks.map((t: any) => t.id)).not.toContain('alpha');
           const res = await fetch(`${s.url}/v1/tasks/alpha`, { method: 'PUT', headers: { authorization: 'Bearer k', 'content-type': 'application/json' }, body: JSON.stringify({ path: 'alpha' }) });
           expect(res.status).toBe(400);
-          expect(((await res.json()) as any).error).toMatch(/task graph .*iaa-l-retriever.onnx is not the file it should be/);
+          expect(((await res.json()) as any).error).toMatch(/graph template .*iaa-l-retriever.onnx' has sha256 .*its index says/);
         } finally {
           await s.close();
         }
