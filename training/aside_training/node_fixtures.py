@@ -24,9 +24,9 @@ import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
+from .backbone import load_backbone
 from .export_graph import export
 from .kinds import KINDS, PRESETS, ROLES, tensor_specs
-from .backbone import load_backbone
 from .parity_fixture import build as task_fixture
 from .paths import REPO, TASKS, backbone_dir, catalog_entry
 from .template import bound_session

@@ -21,7 +21,7 @@ from pathlib import Path
 import onnx
 import torch
 
-from .export_graph import IR_VERSION, _ONNX_DTYPES, export
+from .export_graph import _ONNX_DTYPES, IR_VERSION, export
 from .kinds import KINDS, ROLES
 from .paths import REPO, backbone_dir, catalog, sha256_file
 from .template import EXTERNAL_LOCATION
