@@ -62,7 +62,7 @@ export class Aside {
     const spec = resolveModel(config.model);
     const session = opts.session ?? { ...defaultSessionOptions(), ...(config.threadsPerWorker > 0 ? { intraOpThreads: config.threadsPerWorker } : {}) };
     const backend = opts.backend ?? (await createBackend(config));
-    const limits: BatchLimits = { maxBatch: config.maxBatch, maxBatchTokens: config.maxBatchTokens, maxWaitMs: config.maxWaitMs, maxQueue: config.maxQueue };
+    const limits: BatchLimits = { maxBatch: config.maxBatch, maxBatchTokens: config.maxBatchTokens, maxWaitMs: config.maxWaitMs, maxQueue: config.maxQueue, mixTasks: config.mixedBatches };
     const metrics = new Metrics();
     const sha256 = await verifyModelFile(spec.modelPath, spec.modelSha256, 'backbone').catch(async (err) => {
       await backend.close();

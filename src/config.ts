@@ -51,6 +51,12 @@ export const SETTINGS = {
   maxBatch: def('ASIDE_MAX_BATCH', 'limits', int(1).default(32), 'rows per forward pass'),
   maxWaitMs: def('ASIDE_MAX_WAIT_MS', 'limits', z.coerce.number().min(0).default(0), 'accepted and ignored: the scheduler forms a batch as soon as a worker is free'),
   maxBatchTokens: def('ASIDE_MAX_BATCH_TOKENS', 'limits', int(1).default(16384), 'padded tokens per forward pass'),
+  mixedBatches: def(
+    'ASIDE_MIXED_BATCHES',
+    'limits',
+    flag.default(true),
+    "let rows of different tasks that share a kind, role and module shapes fill one forward pass on the kind's stacked graph (docs/serving.md, Mixed-task batches)",
+  ),
   maxQueue: def('ASIDE_MAX_QUEUE', 'limits', int(1).default(1024), 'rows admitted at once (queued, in flight or being tokenised; all tasks together) before requests get 429'),
   requestTimeoutMs: def(
     'ASIDE_REQUEST_TIMEOUT_MS',

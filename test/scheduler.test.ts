@@ -1,6 +1,6 @@
 import { AsideError } from '../src/errors';
 import { Scheduler } from '../src/inference/scheduler';
-import { BatchLimits, RowQueue } from '../src/inference/batchQueue';
+import { BatchLimits, MixTarget, RowQueue } from '../src/inference/batchQueue';
 import { runInScope } from '../src/inference/requestScope';
 import { Encoded, TokenBatch } from '../src/text/tokenizer';
 
@@ -14,14 +14,18 @@ const tagsOf = (b: TokenBatch) => Array.from({ length: b.batch }, (_, i) => Numb
  * observable without any timing.
  */
 class HeldBackend {
-  calls: { queue: string; tags: number[]; finish: (err?: Error) => void }[] = [];
+  calls: { queue: string; tags: number[]; modules?: string[]; finish: (err?: Error) => void }[] = [];
   fail?: (tags: number[]) => Error | undefined;
-  runner(queue: string) {
+  runner(queue: string, modules?: string[]) {
     return (b: TokenBatch) =>
       new Promise<Float32Array[]>((resolve, reject) => {
         const tags = tagsOf(b);
-        this.calls.push({ queue, tags, finish: (err) => (err ? reject(err) : resolve(tags.map((t) => Float32Array.of(t)))) });
+        this.calls.push({ queue, tags, modules, finish: (err) => (err ? reject(err) : resolve(tags.map((t) => Float32Array.of(t)))) });
       });
+  }
+  /** A queue's mix target in `group`: its mixed batches are recorded with each row's module. */
+  mix(group: string, module: string): MixTarget {
+    return { group, module, run: (b, modules) => this.runner(`mixed:${group}`, modules)(b) };
   }
   /** Finishes the oldest unfinished call (or fails it with what `fail` says). */
   async next(): Promise<number[]> {
@@ -38,7 +42,7 @@ const limits = (over: Partial<BatchLimits> = {}): BatchLimits => ({ maxBatch: 4,
 function setup(over: Partial<BatchLimits> = {}, slots = 1) {
   const backend = new HeldBackend();
   const s = new Scheduler(limits(over), slots);
-  const queue = (key: string) => s.queue(key, backend.runner(key));
+  const queue = (key: string, group?: string) => s.queue(key, backend.runner(key), undefined, group ? backend.mix(group, `module-${key}`) : undefined);
   const submit = (q: RowQueue<never> | ReturnType<typeof queue>, rows: Encoded[], signal?: AbortSignal, deadline?: number) =>
     runInScope({ signal: signal ?? new AbortController().signal, deadline }, () => s.submit(s.admit(rows.length), q, rows));
   return { backend, s, queue, submit };
@@ -229,5 +233,74 @@ describe('scheduler: failures', () => {
     await backend.next();
     await expect(rows).rejects.toMatchObject({ status: 503 });
     expect(backend.calls).toHaveLength(2);
+  });
+});
+
+describe('scheduler: mixed-task batches', () => {
+  it('fills a batch with rows of other tasks on the same stacked graph, each row naming its module', async () => {
+    const { backend, s, queue, submit } = setup({ maxBatch: 8 });
+    const [a, b, c] = ['a', 'b', 'c'].map((k) => queue(k, 'iaa-l'));
+    const first = submit(a, [row(1)]);
+    const rest = [submit(b, [row(2)]), submit(c, [row(3), row(4)]), submit(a, [row(5)])];
+    await backend.next();
+    // b's turn (a left the round-robin when it emptied and rejoined last): c and a fill the rest.
+    expect(backend.calls[1]).toMatchObject({ queue: 'mixed:iaa-l', tags: [2, 3, 4, 5], modules: ['module-b', 'module-c', 'module-c', 'module-a'] });
+    await backend.next();
+    expect((await first)[0][0]).toBe(1);
+    expect((await Promise.all(rest)).map((r) => r.map((v) => v[0]))).toEqual([[2], [3, 4], [5]]);
+    expect(s.snapshot()).toMatchObject({ queuedRows: 0, inflightRows: 0 });
+  });
+
+  it('keeps different groups, and queues without a stacked graph, in batches of their own', async () => {
+    const { backend, queue, submit } = setup({ maxBatch: 8 });
+    void submit(queue('a', 'iaa-l'), [row(1)]);
+    void submit(queue('b', 'lora'), [row(2)]);
+    void submit(queue('c'), [row(3)]);
+    void submit(queue('d', 'iaa-l'), [row(4)]);
+    while (backend.calls.some((c) => !(c as { done?: boolean }).done)) await backend.next();
+    expect(backend.calls.map((c) => [c.queue, c.tags])).toEqual([
+      ['a', [1]],
+      ['b', [2]],
+      ['c', [3]],
+      ['d', [4]],
+    ]);
+  });
+
+  it('mixes under the same limits: maxBatch rows and maxBatchTokens padded tokens', async () => {
+    const { backend, queue, submit } = setup({ maxBatch: 3, maxBatchTokens: 40 });
+    void submit(queue('x', 'g'), [row(9)]);
+    void submit(queue('a', 'g'), [row(1, 10)]);
+    void submit(queue('b', 'g'), [row(2, 10), row(3, 10)]);
+    void submit(queue('c', 'g'), [row(4, 30)]);
+    await backend.next();
+    // 3 rows at most; the 30-token row would pad the batch to 4 × 30 > 40 tokens anyway.
+    expect(backend.calls[1].tags).toEqual([1, 2, 3]);
+    await backend.next();
+    expect(backend.calls[2]).toMatchObject({ queue: 'c', tags: [4] });
+  });
+
+  it('does not mix when mixing is switched off', async () => {
+    const { backend, queue, submit } = setup({ maxBatch: 8, mixTasks: false });
+    void submit(queue('x', 'g'), [row(9)]);
+    void submit(queue('a', 'g'), [row(1)]);
+    void submit(queue('b', 'g'), [row(2)]);
+    await backend.next();
+    expect(backend.calls[1]).toMatchObject({ queue: 'a', tags: [1] });
+  });
+
+  it('retries the rows of a failed mixed batch alone, each on its own task, so only the bad row fails', async () => {
+    const { backend, queue, submit } = setup({ maxBatch: 8 });
+    backend.fail = (tags) => (tags.includes(66) ? new Error('indices element out of data bounds') : undefined);
+    void submit(queue('x', 'g'), [row(9)]);
+    const good = submit(queue('a', 'g'), [row(1)]);
+    const bad = submit(queue('b', 'g'), [row(66)]);
+    while (backend.calls.some((c) => !(c as { done?: boolean }).done)) await backend.next();
+    await expect(good).resolves.toEqual([Float32Array.of(1)]);
+    await expect(bad).rejects.toMatchObject({ status: 500 });
+    expect(backend.calls.slice(1).map((c) => [c.queue, c.tags])).toEqual([
+      ['mixed:g', [1, 66]],
+      ['a', [1]],
+      ['b', [66]],
+    ]);
   });
 });

@@ -12,9 +12,11 @@ export interface BatchLimits {
   maxWaitMs: number;
   /** Rows admitted at most (queued + in flight, every task together); beyond this, 429. */
   maxQueue: number;
+  /** Let rows of different tasks that share a stacked graph fill one forward pass (absent: yes). */
+  mixTasks?: boolean;
 }
 
-export const DEFAULT_LIMITS: BatchLimits = { maxBatch: 32, maxBatchTokens: 16384, maxWaitMs: 0, maxQueue: 4096 };
+export const DEFAULT_LIMITS: BatchLimits = { maxBatch: 32, maxBatchTokens: 16384, maxWaitMs: 0, maxQueue: 4096, mixTasks: true };
 
 export interface BatchStats {
   onBatch?(rows: number, paddedTokens: number): void;
@@ -22,6 +24,26 @@ export interface BatchStats {
 
 /** Runs one padded batch on the backend and returns one vector (or one-element score) per row. */
 export type RunBatch = (batch: TokenBatch) => Promise<Float32Array[]>;
+
+/**
+ * How a queue's rows may share a forward pass with other tasks' rows (docs/serving.md, "Mixed-task
+ * batches"): queues of one `group` run on the same stacked graph, whose module inputs hold the
+ * tensors of every task in the batch and whose `task_index` input says which one each row uses.
+ */
+export interface MixTarget {
+  /** Same stacked graph, same module tensor shapes, same output and text class. */
+  group: string;
+  /** This queue's module key. */
+  module: string;
+  /** Runs a batch whose row i uses module `modules[i]`. */
+  run: (batch: TokenBatch, modules: string[]) => Promise<Float32Array[]>;
+}
+
+/** Rows a batch already holds, and its longest row: where another queue's rows start filling it. */
+export interface BatchFill {
+  rows: number;
+  longest: number;
+}
 
 /** One row waiting for a forward pass; `owner` is the request it belongs to. */
 export interface QueuedRow<O> {
@@ -49,6 +71,7 @@ export class RowQueue<O> {
     readonly key: string,
     readonly run: RunBatch,
     readonly stats: BatchStats = {},
+    readonly mix?: MixTarget,
   ) {}
 
   get size(): number {
@@ -72,21 +95,23 @@ export class RowQueue<O> {
   }
 
   /**
-   * The next batch from the head: as many rows as fit under maxBatch and maxBatchTokens (at least
-   * one); a row marked solo always goes alone. `cost` is its padded tokens.
+   * The next rows from the head that fit a batch already holding `fill` (empty: a new batch) under
+   * maxBatch and maxBatchTokens; a new batch gets at least one row, and a row marked solo always goes
+   * alone. `cost` is what this queue's rows take of the batch, in padded tokens.
    */
-  plan(limits: Pick<BatchLimits, 'maxBatch' | 'maxBatchTokens'>): { count: number; cost: number } {
-    if (!this.rows.length) return { count: 0, cost: 0 };
-    if (this.rows[0].solo) return { count: 1, cost: this.rows[0].row.ids.length };
+  plan(limits: Pick<BatchLimits, 'maxBatch' | 'maxBatchTokens'>, fill: BatchFill = { rows: 0, longest: 0 }): { count: number; cost: number; longest: number } {
+    const head = this.rows[0];
+    if (!head || (head.solo && fill.rows > 0)) return { count: 0, cost: 0, longest: fill.longest };
+    if (head.solo) return { count: 1, cost: head.row.ids.length, longest: head.row.ids.length };
     let count = 0;
-    let longest = 0;
-    while (count < this.rows.length && count < limits.maxBatch && !this.rows[count].solo) {
+    let longest = fill.longest;
+    while (count < this.rows.length && fill.rows + count < limits.maxBatch && !this.rows[count].solo) {
       const len = Math.max(longest, this.rows[count].row.ids.length);
-      if (count > 0 && len * (count + 1) > limits.maxBatchTokens) break;
+      if (fill.rows + count > 0 && len * (fill.rows + count + 1) > limits.maxBatchTokens) break;
       longest = len;
       count++;
     }
-    return { count, cost: count * longest };
+    return { count, cost: count * longest, longest };
   }
 
   take(count: number): QueuedRow<O>[] {

@@ -2,7 +2,8 @@ import { ModelSpec, PoolingMode } from '../models/catalog';
 import { TextTokenizer, Encoded } from '../text/tokenizer';
 import { joinDocument, TextContract, TitledText, withPrefix } from '../text/documentText';
 import { AsideError } from '../errors';
-import { BatchLimits, BatchStats, DEFAULT_LIMITS, RowQueue } from './batchQueue';
+import { BatchLimits, BatchStats, DEFAULT_LIMITS, MixTarget, RowQueue } from './batchQueue';
+import { OutputSpec } from './graphRunner';
 import { schedulerFor, Scheduler, Ticket } from './scheduler';
 import { InferenceBackend, InProcessBackend } from './backend';
 import { defaultSessionOptions, Provider, SessionOptions } from './session';
@@ -26,6 +27,11 @@ export interface EncoderTarget {
   prefixes: { query: string; document: string };
   text: TextContract;
   maxLength: { query: number; document: number; pair: number };
+  /**
+   * The stacked variant of `graph` this task's rows may share forward passes on with other tasks'
+   * (docs/serving.md, "Mixed-task batches"), and its module's tensor shapes: only equal shapes stack.
+   */
+  mix?: { graph: string; shapes: string };
 }
 
 /**
@@ -70,13 +76,20 @@ export class Encoder {
 
   /** One queue per task version, output and text class, so queries never wait in line behind documents. */
   private queueFor(output: 'embedding' | 'scores' | 'tokens', textClass: TextKind | 'pair'): RowQueue<Ticket> {
-    const { graph, module, pooling, normalize } = this.target;
+    const { graph, module, pooling, normalize, mix } = this.target;
+    const spec: OutputSpec = output === 'embedding' ? { kind: 'embedding', pooling, normalize } : { kind: output };
+    // A scores graph answers one array for the whole batch: split it into one value per row.
+    const perRow = output === 'scores' ? (r: Float32Array[]) => Array.from(r[0], (v) => Float32Array.of(v)) : (r: Float32Array[]) => r;
     const key = `${graph}|${module ?? ''}|${output}|${textClass}`;
-    if (output === 'tokens') return this.scheduler.queue(key, (batch) => this.backend.run({ graph, module, batch, output: { kind: 'tokens' } }), this.stats);
-    if (output === 'scores') {
-      return this.scheduler.queue(key, (batch) => this.backend.run({ graph, module, batch, output: { kind: 'scores' } }).then((r) => Array.from(r[0], (v) => Float32Array.of(v))), this.stats);
-    }
-    return this.scheduler.queue(key, (batch) => this.backend.run({ graph, module, batch, output: { kind: 'embedding', pooling, normalize } }), this.stats);
+    const mixTarget: MixTarget | undefined =
+      mix && module
+        ? {
+            group: `${mix.graph}|${mix.shapes}|${JSON.stringify(spec)}|${textClass}`,
+            module,
+            run: (batch, modules) => this.backend.run({ graph: mix.graph, modules, batch, output: spec }).then(perRow),
+          }
+        : undefined;
+    return this.scheduler.queue(key, (batch) => this.backend.run({ graph, module, batch, output: spec }).then(perRow), this.stats, mixTarget);
   }
 
   /** Rows of this task version waiting for a forward pass. */

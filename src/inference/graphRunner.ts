@@ -2,6 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { TokenBatch } from '../text/tokenizer';
 import { memoryOptions, openSession, Provider, SessionOptions } from './session';
 import { GraphSource } from './graphSource';
+import { StackedModules } from './stackedModules';
 import { pool, tokenStates } from './pooling';
 import { PoolingMode } from '../models/catalog';
 
@@ -15,6 +16,11 @@ export interface RunRequest {
   graph: string;
   /** A loaded module's key; absent for a bare backbone graph. */
   module?: string;
+  /**
+   * A mixed batch on a stacked graph: row i uses module `modules[i]` (docs/module-format.md, "Stacked
+   * graphs"). The runner stacks those modules' tensors and feeds each row's index into them.
+   */
+  modules?: string[];
   batch: TokenBatch;
   output: OutputSpec;
 }
@@ -54,6 +60,7 @@ interface LoadedGraph {
 export class GraphRunner {
   private readonly sessions = new Map<string, LoadedGraph>();
   private readonly modules = new Map<string, Record<string, ort.Tensor>>();
+  private readonly stacks = new StackedModules((key) => this.modules.get(key));
 
   /** Provider of the last session opened here: what a graph not yet opened will most likely get. */
   private provider: Provider | undefined;
@@ -109,6 +116,7 @@ export class GraphRunner {
 
   unloadModule(key: string): void {
     this.modules.delete(key);
+    this.stacks.forget(key);
   }
 
   async run(req: RunRequest): Promise<Float32Array[]> {
@@ -126,7 +134,11 @@ export class GraphRunner {
       attention_mask: new ort.Tensor('int64', b.attentionMask, dims),
     };
     if (info.inputs.some((i) => i.name === 'token_type_ids')) feeds.token_type_ids = new ort.Tensor('int64', b.tokenTypeIds, dims);
-    if (req.module) {
+    if (req.modules) {
+      const { tensors, taskIndex } = this.stacks.feeds(req.modules);
+      Object.assign(feeds, tensors);
+      feeds.task_index = new ort.Tensor('int64', taskIndex, [b.batch]);
+    } else if (req.module) {
       const mod = this.modules.get(req.module);
       if (!mod) throw new Error(`module '${req.module}' is not loaded`);
       Object.assign(feeds, mod);
@@ -146,5 +158,6 @@ export class GraphRunner {
     for (const g of this.sessions.values()) await (await g.session)?.release();
     this.sessions.clear();
     this.modules.clear();
+    this.stacks.clear();
   }
 }

@@ -1,6 +1,6 @@
 import { AsideError } from '../errors';
 import { Encoded, TextTokenizer } from '../text/tokenizer';
-import { BatchLimits, BatchStats, QueuedRow, RowQueue, RunBatch } from './batchQueue';
+import { BatchLimits, BatchStats, MixTarget, QueuedRow, RowQueue, RunBatch } from './batchQueue';
 import { currentScope, RequestScope } from './requestScope';
 
 /** What the scheduler reports as it works (Prometheus metrics are built on these). */
@@ -9,7 +9,8 @@ export interface SchedulerEvents {
   refused?(rows: number): void;
   /** Rows removed before they ran: their request was cancelled, timed out or failed elsewhere. */
   dropped?(rows: number): void;
-  batch?(rows: number, paddedTokens: number, waitsMs: number[]): void;
+  /** A batch left for a worker; `tasks` > 1 when rows of several tasks share it (a mixed batch). */
+  batch?(rows: number, paddedTokens: number, waitsMs: number[], tasks: number): void;
 }
 
 export interface SchedulerSnapshot {
@@ -83,6 +84,12 @@ export class Ticket {
   }
 }
 
+/** Rows of one queue in a batch; a mixed batch has several, the first being the queue whose turn it was. */
+interface BatchPart {
+  queue: RowQueue<Ticket>;
+  rows: QueuedRow<Ticket>[];
+}
+
 const timeoutError = () => new AsideError('timeout', 'the request deadline passed before its inputs ran');
 
 /**
@@ -95,6 +102,8 @@ const timeoutError = () => new AsideError('timeout', 'the request deadline passe
  * - fairness: deficit round-robin by padded tokens across queues (one per task, output and text
  *   class), so a hot task or a large document batch cannot hold back a single query for long;
  * - cancellation: rows of a request whose client left or whose deadline passed are dropped unrun;
+ * - mixing: a batch with room left takes rows of other tasks that share its stacked graph, so tasks
+ *   that each see a trickle of requests still run in full batches (one forward pass, per-row modules);
  * - isolation: a failed multi-row batch is retried row by row, so only the bad row's request fails.
  */
 export class Scheduler {
@@ -124,9 +133,9 @@ export class Scheduler {
     return Math.max(1, Math.floor(this.limits.maxBatchTokens / 8));
   }
 
-  queue(key: string, run: RunBatch, stats?: BatchStats): RowQueue<Ticket> {
+  queue(key: string, run: RunBatch, stats?: BatchStats, mix?: MixTarget): RowQueue<Ticket> {
     let q = this.queues.get(key);
-    if (!q) this.queues.set(key, (q = new RowQueue<Ticket>(key, run, stats)));
+    if (!q) this.queues.set(key, (q = new RowQueue<Ticket>(key, run, stats, mix)));
     return q;
   }
 
@@ -220,14 +229,17 @@ export class Scheduler {
 
   private pump(): void {
     while (this.inflightBatches < this.batchSlots) {
-      const next = this.nextBatch();
-      if (!next) return;
-      this.dispatch(next.queue, next.rows);
+      const parts = this.nextBatch();
+      if (!parts) return;
+      this.dispatch(parts);
     }
   }
 
-  /** Deficit round-robin over the queues that hold rows; expired requests are dropped on the way. */
-  private nextBatch(): { queue: RowQueue<Ticket>; rows: QueuedRow<Ticket>[] } | undefined {
+  /**
+   * Deficit round-robin over the queues that hold rows; expired requests are dropped on the way. The
+   * batch of the queue whose turn it is may be topped up with rows of queues it can mix with.
+   */
+  private nextBatch(): BatchPart[] | undefined {
     while (this.ring.length) {
       if (this.cursor >= this.ring.length) this.cursor = 0;
       const q = this.ring[this.cursor];
@@ -243,30 +255,58 @@ export class Scheduler {
       // request (a re-rank window, a document batch) runs on every free core at once.
       const free = this.batchSlots - this.inflightBatches;
       const share = Math.max(1, Math.ceil(this.queued / free));
-      const plan = q.plan({ maxBatch: Math.min(this.limits.maxBatch, share), maxBatchTokens: this.limits.maxBatchTokens });
+      const cap = { maxBatch: Math.min(this.limits.maxBatch, share), maxBatchTokens: this.limits.maxBatchTokens };
+      const plan = q.plan(cap);
       if (plan.cost > q.deficit) {
         this.cursor++;
         this.credited = false;
         continue;
       }
       q.deficit -= plan.cost;
-      const taken = q.take(plan.count);
-      this.queued -= taken.length;
-      if (q.size === 0) this.leave(q);
-      const rows = taken.filter((r) => {
-        if (r.owner.settled) return false;
-        if (!r.owner.expired) return true;
-        this.abort(r.owner, r.owner.scope?.signal.aborted ? (r.owner.scope.signal.reason as Error) : timeoutError());
-        return false;
-      });
-      if (rows.length < taken.length) this.events.dropped?.(taken.length - rows.length);
-      if (rows.length) return { queue: q, rows };
+      const parts = [{ queue: q, rows: this.takeLive(q, plan.count) }, ...this.companions(q, plan.count, plan.longest, cap)].filter((p) => p.rows.length);
+      if (parts.length) return parts;
     }
     return undefined;
   }
 
+  /** Rows of other tasks' queues that fill the rest of `lead`'s batch on its stacked graph. */
+  private companions(lead: RowQueue<Ticket>, rows: number, longest: number, cap: { maxBatch: number; maxBatchTokens: number }): BatchPart[] {
+    const group = lead.mix?.group;
+    if (!group || this.limits.mixTasks === false) return [];
+    const out: BatchPart[] = [];
+    const fill = { rows, longest };
+    for (const other of [...this.ring.slice(this.cursor), ...this.ring.slice(0, this.cursor)]) {
+      if (fill.rows >= cap.maxBatch) break;
+      if (other === lead || other.mix?.group !== group) continue;
+      const plan = other.plan(cap, fill);
+      if (!plan.count) continue;
+      // A companion pays for its rows like a turn of its own would, so mixing does not skew fairness.
+      other.deficit -= plan.cost;
+      fill.rows += plan.count;
+      fill.longest = plan.longest;
+      out.push({ queue: other, rows: this.takeLive(other, plan.count) });
+    }
+    return out;
+  }
+
+  /** Takes `count` rows from the head of `q`, dropping those whose request is already over. */
+  private takeLive(q: RowQueue<Ticket>, count: number): QueuedRow<Ticket>[] {
+    const taken = q.take(count);
+    this.queued -= taken.length;
+    if (q.size === 0) this.leave(q);
+    const rows = taken.filter((r) => {
+      if (r.owner.settled) return false;
+      if (!r.owner.expired) return true;
+      this.abort(r.owner, r.owner.scope?.signal.aborted ? (r.owner.scope.signal.reason as Error) : timeoutError());
+      return false;
+    });
+    if (rows.length < taken.length) this.events.dropped?.(taken.length - rows.length);
+    return rows;
+  }
+
   private leave(q: RowQueue<Ticket>): void {
     const i = this.ring.indexOf(q);
+    if (i < 0) return;
     q.deficit = 0;
     if (this.queues.get(q.key) === q) this.queues.delete(q.key);
     this.ring.splice(i, 1);
@@ -274,7 +314,8 @@ export class Scheduler {
     else if (i === this.cursor) this.credited = false;
   }
 
-  private dispatch(q: RowQueue<Ticket>, rows: QueuedRow<Ticket>[]): void {
+  private dispatch(parts: BatchPart[]): void {
+    const rows = parts.flatMap((p) => p.rows);
     this.inflight += rows.length;
     this.inflightBatches++;
     const batch = TextTokenizer.batch(rows.map((r) => r.row));
@@ -283,13 +324,21 @@ export class Scheduler {
       batch.batch,
       batch.batch * batch.seqLen,
       rows.map((r) => now - r.enqueuedAt),
+      parts.length,
     );
-    q.stats.onBatch?.(batch.batch, batch.batch * batch.seqLen);
+    for (const p of parts) p.queue.stats.onBatch?.(p.rows.length, p.rows.length * batch.seqLen);
     const done = () => {
       this.inflight -= rows.length;
       this.inflightBatches--;
     };
-    q.run(batch).then(
+    const run =
+      parts.length === 1
+        ? parts[0].queue.run(batch)
+        : parts[0].queue.mix!.run(
+            batch,
+            parts.flatMap((p) => p.rows.map(() => p.queue.mix!.module)),
+          );
+    run.then(
       (res) => {
         done();
         this.recordCompletion(rows.length);
@@ -298,25 +347,30 @@ export class Scheduler {
       },
       (err: Error) => {
         done();
-        this.failed(q, rows, err);
+        this.failed(parts, err);
         this.pump();
       },
     );
   }
 
   /**
-   * A failed batch of several rows is not the fault of all of them: retry each alone. Errors that
-   * are not about the rows (a worker died, the pool closed) fail them at once.
+   * A failed batch of several rows is not the fault of all of them: retry each alone, on its own
+   * task's graph. Errors that are not about the rows (a worker died, the pool closed) fail them at once.
    */
-  private failed(q: RowQueue<Ticket>, rows: QueuedRow<Ticket>[], err: Error): void {
-    const alive = rows.filter((r) => !r.owner.settled);
-    if (alive.length > 1 && !(err instanceof AsideError)) {
-      q.unshift(alive.map((r) => ({ ...r, solo: true })));
-      this.queued += alive.length;
-      this.activate(q);
+  private failed(parts: BatchPart[], err: Error): void {
+    const alive = parts.map((p) => ({ queue: p.queue, rows: p.rows.filter((r) => !r.owner.settled) }));
+    if (alive.reduce((n, p) => n + p.rows.length, 0) > 1 && !(err instanceof AsideError)) {
+      for (const p of alive) {
+        if (!p.rows.length) continue;
+        const q = this.queues.get(p.queue.key) ?? p.queue;
+        this.queues.set(q.key, q);
+        q.unshift(p.rows.map((r) => ({ ...r, solo: true })));
+        this.queued += p.rows.length;
+        this.activate(q);
+      }
       return;
     }
-    for (const r of alive) {
+    for (const r of alive.flatMap((p) => p.rows)) {
       const e = err instanceof AsideError ? err : new AsideError('internal', `input ${r.index} could not be encoded: ${err.message}`);
       this.abort(r.owner, e);
     }

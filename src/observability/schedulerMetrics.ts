@@ -8,7 +8,7 @@ export interface ObservedScheduler {
     admitted?(rows: number): void;
     refused?(rows: number): void;
     dropped?(rows: number): void;
-    batch?(rows: number, paddedTokens: number, waitsMs: number[]): void;
+    batch?(rows: number, paddedTokens: number, waitsMs: number[], tasks: number): void;
   };
 }
 
@@ -39,11 +39,18 @@ export function registerSchedulerMetrics(registry: client.Registry, scheduler: O
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
     registers: [registry],
   });
+  const batches = new client.Counter({
+    name: 'aside_scheduler_batches_total',
+    help: 'Forward passes formed; mixed="true" when rows of several tasks shared one',
+    labelNames: ['mixed'],
+    registers: [registry],
+  });
   scheduler.events = {
     admitted: () => admissions.inc({ result: 'admitted' }),
     refused: () => admissions.inc({ result: 'refused' }),
     dropped: (rows) => dropped.inc(rows),
-    batch: (rows, _padded, waits) => {
+    batch: (rows, _padded, waits, tasks) => {
+      batches.inc({ mixed: tasks > 1 ? 'true' : 'false' });
       fill.observe(rows / scheduler.limits.maxBatch);
       for (const w of waits) wait.observe(w / 1000);
     },

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AsideError, notFound } from '../errors';
-import { Encoder, EncoderInfo } from '../inference/encoder';
+import { Encoder, EncoderInfo, EncoderTarget } from '../inference/encoder';
 import { InferenceBackend } from '../inference/backend';
 import { SessionOptions } from '../inference/session';
 import { BatchLimits, BatchStats } from '../inference/batchQueue';
@@ -15,6 +15,7 @@ import { resolveTaskDir } from './taskFiles';
 import { isUploadDir } from './uploadDirs';
 import { checkGraphOutputs, probeEncoder } from './probeTask';
 import { resolveGraph } from './graphFiles';
+import { loadStackedVariant } from './stackedVariant';
 
 export type Role = 'retriever' | 'reranker';
 
@@ -177,13 +178,14 @@ export class TaskRegistry {
   }
 
   /** Loads a module task's graph and weights; a late-interaction task without a graph runs on the bare backbone's. */
-  private async bind(manifest: Manifest, dir: string): Promise<{ graphKey: string; moduleKey?: string; provider: EncoderInfo['provider']; weightsSha256?: string }> {
+  private async bind(manifest: Manifest, dir: string): Promise<{ graphKey: string; moduleKey?: string; provider: EncoderInfo['provider']; weightsSha256?: string; mix?: EncoderTarget['mix'] }> {
     if (!manifest.graph) {
       if (this.backbone.sha256 && manifest.backbone.sha256 !== this.backbone.sha256)
         throw new AsideError('validation', `task '${manifest.id}' is for backbone ${manifest.backbone.id} (sha256 ${manifest.backbone.sha256.slice(0, 12)}…), not the one this server runs`);
       return { graphKey: this.get(BASE_TASK).encoder.target.graph, provider: this.backbone.info.provider };
     }
-    const graph = resolveGraph(manifest.graph.file, { file: this.backbone.spec.modelPath, sha256: this.backbone.sha256 });
+    const backbone = { file: this.backbone.spec.modelPath, sha256: this.backbone.sha256 };
+    const graph = resolveGraph(manifest.graph.file, backbone);
     const graphKey = `graph:${manifest.graph.file}`;
     // A template's bytes are checked against its index (and the backbone's when bound); a full graph is pinned at first use.
     if (typeof graph === 'string') await verifyModelFile(graph, undefined, 'task graph', { pinFirstUse: true });
@@ -191,12 +193,13 @@ export class TaskRegistry {
     checkGraphOutputs(manifest.role, manifest.graph.file, info);
     const { tensors, weightsSha256 } = validateModule(manifest, await readWeights(this.opts.modelsRoot, dir, manifest), info, this.backbone.sha256);
     const moduleKey = `${manifest.id}@${manifest.version}#${++this.seq}`;
+    const mix = await loadStackedVariant(this.backend, manifest.graph.file, backbone, this.opts.session, tensors);
     await this.backend.loadModule(moduleKey, tensors);
-    return { graphKey, moduleKey, provider: info.provider, weightsSha256 };
+    return { graphKey, moduleKey, provider: info.provider, weightsSha256, mix };
   }
 
   private async activate(manifest: Manifest, dir: string): Promise<TaskVersion> {
-    const { graphKey, moduleKey, provider, weightsSha256 } = await this.bind(manifest, dir);
+    const { graphKey, moduleKey, provider, weightsSha256, mix } = await this.bind(manifest, dir);
     const activation = moduleKey ?? `${manifest.id}@${manifest.version}#${++this.seq}`;
     const li = manifest.lateInteraction;
     const spec = this.backbone.spec;
@@ -215,6 +218,7 @@ export class TaskRegistry {
           document: manifest.maxLength.document ?? li?.documentMaxLength ?? spec.maxLength,
           pair: manifest.maxLength.pair ?? spec.maxLength,
         },
+        mix,
       },
       { ...this.backbone.info, provider },
       this.opts.limits,
