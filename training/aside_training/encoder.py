@@ -1,7 +1,10 @@
 """The one forward pass: frozen BERT + any module kind, used for training, PyTorch
 evaluation and ONNX export alike (so the exported graph is the trained computation).
 
-Which module kind is active is decided by which `m.*` tensors are present in the dict.
+Which module kind is active is decided by which `m.*` tensors are present in the dict. A module
+tensor is either shared by the whole batch (its shape as in kinds.tensor_specs) or given per row,
+with one extra leading batch dim (a mixed-task batch, aside_training.stacked); the shared path's
+ops are exactly those the committed templates were traced from.
 """
 from __future__ import annotations
 
@@ -17,9 +20,35 @@ def _ln(x, w, b, eps):
     return (x - mu) / torch.sqrt(var + eps) * w + b
 
 
+def _mm_t(h: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """h @ wᵀ for a module weight shared by the batch ([out, in]) or one per row ([batch, out, in])."""
+    return h @ (w.t() if w.dim() == 2 else w.transpose(-1, -2))
+
+
+def _row_bias(b: torch.Tensor) -> torch.Tensor:
+    """A module bias shared by the batch ([d]) or one per row ([batch, d], broadcast over the sequence)."""
+    return b if b.dim() == 1 else b.unsqueeze(1)
+
+
 def _bottleneck(m: dict, prefix: str, h: torch.Tensor) -> torch.Tensor:
-    z = gelu(h @ m[prefix + ".down.weight"].t() + m[prefix + ".down.bias"])
-    return z @ m[prefix + ".up.weight"].t() + m[prefix + ".up.bias"]
+    z = gelu(_mm_t(h, m[prefix + ".down.weight"]) + _row_bias(m[prefix + ".down.bias"]))
+    return _mm_t(z, m[prefix + ".up.weight"]) + _row_bias(m[prefix + ".up.bias"])
+
+
+def _with_prefix(key, value, k, v, ext, bsz, H: int, hd: int):
+    """Prepends a layer's prefix keys/values ([P, d] shared, or [batch, P, d] per row) to k and v
+    ([batch, H, seq, hd]) and unmasked positions for them to the additive mask."""
+    if key.dim() == 2:
+        pk = key.reshape(-1, H, hd).transpose(0, 1).unsqueeze(0)  # [1,H,P,hd]
+        pv = value.reshape(-1, H, hd).transpose(0, 1).unsqueeze(0)
+        k = torch.cat([pk.expand(bsz, -1, -1, -1), k], dim=2)
+        v = torch.cat([pv.expand(bsz, -1, -1, -1), v], dim=2)
+        pm = torch.zeros_like(key[:, 0]).reshape(1, 1, 1, -1)
+        return k, v, torch.cat([pm.expand(bsz, 1, 1, -1), ext], dim=3)
+    pk = key.reshape(key.shape[0], key.shape[1], H, hd).transpose(1, 2)  # [B,H,P,hd]
+    pv = value.reshape(value.shape[0], value.shape[1], H, hd).transpose(1, 2)
+    pm = torch.zeros_like(key[:, :, 0]).reshape(key.shape[0], 1, 1, key.shape[1])
+    return torch.cat([pk, k], dim=2), torch.cat([pv, v], dim=2), torch.cat([pm, ext], dim=3)
 
 
 def encode(bb: Backbone, m: dict[str, torch.Tensor], input_ids, attention_mask, token_type_ids) -> torch.Tensor:
@@ -33,7 +62,7 @@ def encode(bb: Backbone, m: dict[str, torch.Tensor], input_ids, attention_mask, 
     x = x + bb.get("embeddings.position_embeddings.weight")[pos]
     eb = bb.get("embeddings.LayerNorm.bias")
     if "m.emb.ln.bias" in m:
-        eb = eb + m["m.emb.ln.bias"]
+        eb = eb + _row_bias(m["m.emb.ln.bias"])
     x = _ln(x, bb.get("embeddings.LayerNorm.weight"), eb, cfg.eps)
     x0 = x
     ext = (1.0 - attention_mask[:, None, None, :].to(x.dtype)) * torch.finfo(x.dtype).min
@@ -44,16 +73,16 @@ def encode(bb: Backbone, m: dict[str, torch.Tensor], input_ids, attention_mask, 
         def lin(short, h):
             b = bb.layer(i, short, "bias")
             if pre + short + ".bias" in m:
-                b = b + m[pre + short + ".bias"]
+                b = b + _row_bias(m[pre + short + ".bias"])
             y = h @ bb.layer(i, short, "weight").t() + b
             if pre + short + ".lora_a" in m:
-                y = y + (h @ m[pre + short + ".lora_a"].t()) @ m[pre + short + ".lora_b"].t()
+                y = y + _mm_t(_mm_t(h, m[pre + short + ".lora_a"]), m[pre + short + ".lora_b"])
             return y
 
         def ln(short, h):
             b = bb.layer(i, short, "bias")
             if pre + short + ".bias" in m:
-                b = b + m[pre + short + ".bias"]
+                b = b + _row_bias(m[pre + short + ".bias"])
             return _ln(h, bb.layer(i, short, "weight"), b, cfg.eps)
 
         x_in = x
@@ -62,12 +91,7 @@ def encode(bb: Backbone, m: dict[str, torch.Tensor], input_ids, attention_mask, 
         v = lin("v", x).reshape(bsz, seq, H, hd).transpose(1, 2)
         mask = ext
         if pre + "prefix.key" in m:
-            pk = m[pre + "prefix.key"].reshape(-1, H, hd).transpose(0, 1).unsqueeze(0)  # [1,H,P,hd]
-            pv = m[pre + "prefix.value"].reshape(-1, H, hd).transpose(0, 1).unsqueeze(0)
-            k = torch.cat([pk.expand(bsz, -1, -1, -1), k], dim=2)
-            v = torch.cat([pv.expand(bsz, -1, -1, -1), v], dim=2)
-            pm = torch.zeros_like(m[pre + "prefix.key"][:, 0]).reshape(1, 1, 1, -1)
-            mask = torch.cat([pm.expand(bsz, 1, 1, -1), ext], dim=3)
+            k, v, mask = _with_prefix(m[pre + "prefix.key"], m[pre + "prefix.value"], k, v, ext, bsz, H, hd)
         scores = (q @ k.transpose(-1, -2)) / (hd ** 0.5) + mask
         ctx = torch.softmax(scores, dim=-1) @ v
         ctx = ctx.transpose(1, 2).reshape(bsz, seq, H * hd)
@@ -111,7 +135,10 @@ def rerank_scores(bb: Backbone, m: dict, input_ids, attention_mask, token_type_i
     """Cross-encoder score: linear head on the masked mean of the last hidden state."""
     h = encode(bb, m, input_ids, attention_mask, token_type_ids)
     pooled = mean_pool(h, attention_mask, normalize=False)
-    return (pooled @ m["m.head.weight"].t()).squeeze(-1) + m["m.head.bias"]
+    w, b = m["m.head.weight"], m["m.head.bias"]
+    if w.dim() == 2:
+        return (pooled @ w.t()).squeeze(-1) + b
+    return (pooled.unsqueeze(1) @ w.transpose(-1, -2)).flatten() + b.flatten()  # per row: [B,1,d] @ [B,d,1]
 
 
 @torch.no_grad()

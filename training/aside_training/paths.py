@@ -38,8 +38,13 @@ def backbone_dir(backbone_id: str) -> Path:
     return d
 
 
+def graph_file_name(kind: str, role: str, stacked: bool = False) -> str:
+    """`<kind>-<role>.onnx`, or `<kind>-<role>.stacked.onnx` for the mixed-task variant."""
+    return f"{kind}-{role}.stacked.onnx" if stacked else f"{kind}-{role}.onnx"
+
+
 def graph_path(backbone_id: str, kind: str, role: str) -> Path:
-    return aside_home() / "graphs" / backbone_id / f"{kind}-{role}.onnx"
+    return aside_home() / "graphs" / backbone_id / graph_file_name(kind, role)
 
 
 def sha256_file(path: Path) -> str:

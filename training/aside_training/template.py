@@ -98,13 +98,15 @@ def to_template(model: onnx.ModelProto, locations: dict[bytes, tuple[int, int]])
     return referenced, inline
 
 
-def bound_session(template: bytes, backbone_file: Path):
+def bound_session(template: bytes, backbone_file: Path, threads: int = 0):
     """An onnxruntime-python session of a template bound to the backbone file's bytes in memory, the
     way the server binds it (onnxruntime resolves a file reference's symlinks and refuses any that
-    leave the template's directory, so the in-memory route is also the only one without a copy)."""
+    leave the template's directory, so the in-memory route is also the only one without a copy).
+    `threads`: intra-op threads, 0 = onnxruntime's default (one per core)."""
     import onnxruntime as ort
 
     data = backbone_file.read_bytes()
     so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
     so.add_external_initializers_from_files_in_memory([EXTERNAL_LOCATION], [data], [len(data)])
     return ort.InferenceSession(template, sess_options=so, providers=["CPUExecutionProvider"])

@@ -3,9 +3,11 @@
     training/.venv/bin/python -m aside_training.templates            # (re)write models/graphs/
     training/.venv/bin/python -m aside_training.templates --check    # fresh export == committed (CI)
 
-Each backbone directory holds `<kind>-<role>.onnx` templates (aside_training.template) and
-`templates.json`: the backbone sha256 they reference, and per template its sha256, size, graph
-signature, inputs and outputs (so the server can validate a task without opening a session). The server binds a template only to a backbone file with that sha256.
+Each backbone directory holds `<kind>-<role>.onnx` templates (aside_training.template), their
+mixed-task variants `<kind>-<role>.stacked.onnx` (aside_training.stacked) and `templates.json`: the
+backbone sha256 they reference, and per template its sha256, size, graph signature, inputs and outputs
+(so the server can validate a task without opening a session); a stacked entry adds `"stacked": true`
+and `"stackedOf"`, the template it stacks (same signature). The server binds a template only to a backbone file with that sha256.
 The backbones must be fetched first (`npm run models:fetch -- <id>`); int8 backbones get no
 templates (their quantized weights are not what the fp32 trace references; docs/module-format.md).
 """
@@ -23,7 +25,8 @@ import torch
 
 from .export_graph import _ONNX_DTYPES, IR_VERSION, export
 from .kinds import KINDS, ROLES
-from .paths import REPO, backbone_dir, catalog, sha256_file
+from .paths import REPO, backbone_dir, catalog, graph_file_name, sha256_file
+from .stacked import STACKABLE_KINDS
 from .template import EXTERNAL_LOCATION
 
 TEMPLATES = REPO / "models" / "graphs"
@@ -56,15 +59,17 @@ def write_backbone(backbone_id: str, out_dir: Path, kinds: list[str], roles: lis
         raise RuntimeError(f"{backbone_file} has sha256 {sha}, the catalog pins {pinned}")
     out_dir.mkdir(parents=True, exist_ok=True)
     graphs = {}
-    for kind in kinds:
-        for role in roles:
-            path = export(backbone_id, kind, role, out_dir / f"{kind}-{role}.onnx", template=True)
-            data = path.read_bytes()
-            model = onnx.load_from_string(data)
-            graphs[path.name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
-                                 "signature": _meta(model)["aside.signature"],
-                                 "inputs": _values(model.graph.input), "outputs": [o.name for o in model.graph.output]}
-            print(f"wrote {path} ({len(data)} bytes)")
+    variants = [(k, r, False) for k in kinds for r in roles] + [(k, r, True) for k in kinds if k in STACKABLE_KINDS for r in roles]
+    for kind, role, stacked in variants:
+        path = export(backbone_id, kind, role, out_dir / graph_file_name(kind, role, stacked), template=True, stacked=stacked)
+        data = path.read_bytes()
+        model = onnx.load_from_string(data)
+        graphs[path.name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
+                             "signature": _meta(model)["aside.signature"],
+                             "inputs": _values(model.graph.input), "outputs": [o.name for o in model.graph.output]}
+        if stacked:
+            graphs[path.name] |= {"stacked": True, "stackedOf": graph_file_name(kind, role)}
+        print(f"wrote {path} ({len(data)} bytes)")
     index = {"format": "aside-templates/1", "backbone": backbone_id, "sha256": sha,
              "bytes": backbone_file.stat().st_size, "externalData": EXTERNAL_LOCATION, "irVersion": IR_VERSION,
              "madeWith": {"torch": torch.__version__, "onnx": onnx.__version__},
@@ -83,8 +88,9 @@ def check_backbone(backbone_id: str, kinds: list[str], roles: list[str]) -> list
             fails.append(f"{backbone_id}: backbone sha256 {fresh['sha256']} != committed {committed['sha256']}")
         for name, g in fresh["graphs"].items():
             c = committed["graphs"].get(name)
-            if c != g or (committed_dir / name).read_bytes() != (Path(td) / name).read_bytes():
+            if c != g or not (committed_dir / name).exists() or (committed_dir / name).read_bytes() != (Path(td) / name).read_bytes():
                 fails.append(f"{backbone_id}/{name}: a fresh export differs from the committed template")
+        fails += [f"{backbone_id}/{name}: committed but no longer exported" for name in committed["graphs"] if name not in fresh["graphs"]]
         return fails
 
 
