@@ -31,6 +31,24 @@ def stack_modules(modules: list[dict[str, torch.Tensor]]) -> dict[str, torch.Ten
     return {n: torch.stack([mod[n] for mod in modules]) for n in names}
 
 
+def pad_budget(module: dict[str, torch.Tensor], shapes: dict[str, tuple[int, ...]]) -> dict[str, torch.Tensor]:
+    """A module zero-padded to a larger budget of its kind (`shapes`: name -> target shape), so tasks of
+    different ranks can share one stack. Exact: a zero row of a down-projection or LoRA A, with its
+    zero bias, yields a zero activation (gelu(0) = 0) that meets a zero column of the up-projection or
+    LoRA B. Prefix lengths cannot be padded: a zero key row is still attended (score 0, not masked)."""
+    out = {}
+    for n, t in module.items():
+        target = tuple(shapes[n])
+        if n.endswith((".prefix.key", ".prefix.value")) and target != tuple(t.shape):
+            raise ValueError(f"{n}: prefix length {t.shape[0]} cannot be padded to {target[0]} (padding rows would be attended)")
+        if any(a < b for a, b in zip(target, t.shape)) or len(target) != t.dim():
+            raise ValueError(f"{n}: cannot pad shape {tuple(t.shape)} to {target}")
+        padded = t.new_zeros(target)
+        padded[tuple(slice(0, k) for k in t.shape)] = t
+        out[n] = padded
+    return out
+
+
 def rows_of(stacked: dict[str, torch.Tensor], task_index: torch.Tensor) -> dict[str, torch.Tensor]:
     """Each stacked tensor gathered per row: [tasks, ...] -> [batch, ...]."""
     return {n: torch.index_select(t, 0, task_index) for n, t in stacked.items()}

@@ -1,6 +1,7 @@
 """Mixed-task batches (issue 14 item 5): every row of a batch that mixes three tasks' modules, run in
 one forward pass through the stacked computation, equals its task run alone, in PyTorch and through
-the committed stacked templates bound to the backbone."""
+the committed stacked templates bound to the backbone; a smaller budget of the same kind joins a stack
+zero-padded."""
 import json
 
 import numpy as np
@@ -12,7 +13,7 @@ from aside_training.backbone import load_backbone
 from aside_training.encoder import encode, rerank_scores
 from aside_training.kinds import KINDS, PRESETS, ROLES, init_module
 from aside_training.paths import backbone_dir
-from aside_training.stacked import STACKABLE_KINDS, stack_modules, stacked_forward
+from aside_training.stacked import STACKABLE_KINDS, pad_budget, stack_modules, stacked_forward
 from aside_training.template import bound_session
 from aside_training.templates import INDEX, TEMPLATES
 from aside_training.text import encode_pairs, encode_texts
@@ -90,6 +91,30 @@ def test_stack_refuses_tasks_of_different_shapes(bb):
     large = init_module("lora", "retriever", bb, PRESETS["0.5"]["lora"], 0)
     with pytest.raises(ValueError, match="shapes"):
         stack_modules([small, large])
+
+
+@pytest.mark.parametrize("kind", ["lora", "lora-all", "iaa-l", "iaa-s", "iaa-m", "adapter", "mam"])
+def test_a_smaller_budget_zero_padded_joins_the_stack(bb, kind):
+    """Tasks of one kind but different ranks mix once the smaller ones are zero-padded (not prefixes)."""
+    large = _modules(bb, kind, "retriever")
+    hp = dict(PRESETS["smoke"][kind]) | ({"prefix": PRESETS["0.5"][kind]["prefix"]} if "prefix" in PRESETS["0.5"][kind] else {})
+    small = init_module(kind, "retriever", bb, hp, 7)
+    small = {k: v + 0.05 * torch.randn(v.shape, generator=torch.Generator().manual_seed(7)) for k, v in small.items()}
+    padded = pad_budget(small, {k: v.shape for k, v in large[0].items()})
+    batch = _batch("retriever")
+    with torch.no_grad():
+        mixed = stacked_forward(bb, "retriever", stack_modules([large[0], padded, large[2]]), torch.tensor(TASK_INDEX), **batch)
+    alone = _run(bb, "retriever", small, batch)
+    mask = batch["attention_mask"].bool()
+    for i in (i for i, t in enumerate(TASK_INDEX) if t == 1):
+        assert (mixed[i][mask[i]] - alone[i][mask[i]]).abs().max().item() <= TOL
+
+
+def test_prefix_lengths_are_not_padded(bb):
+    small = init_module("prefix", "retriever", bb, PRESETS["smoke"]["prefix"], 0)
+    large = init_module("prefix", "retriever", bb, PRESETS["0.5"]["prefix"], 0)
+    with pytest.raises(ValueError, match="prefix length"):
+        pad_budget(small, {k: v.shape for k, v in large.items()})
 
 
 def _feeds(batch, module) -> dict[str, np.ndarray]:
