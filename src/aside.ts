@@ -15,7 +15,7 @@ import { REPO_ROOT, SHIPPED_DEFAULT_TASKS, shippedTasksDir } from './paths';
 import { QueryCache } from './inference/queryCache';
 import { Metrics } from './observability/metrics';
 import { registerSchedulerMetrics } from './observability/schedulerMetrics';
-import { schedulerFor } from './inference/scheduler';
+import { mixesTasks, schedulerFor } from './inference/scheduler';
 import { Role, TaskRegistry, TaskVersion, BASE_TASK } from './tasks/registry';
 import { TaskPersistence } from './tasks/taskPersistence';
 import { log } from './log';
@@ -62,7 +62,7 @@ export class Aside {
     const spec = resolveModel(config.model);
     const session = opts.session ?? { ...defaultSessionOptions(), ...(config.threadsPerWorker > 0 ? { intraOpThreads: config.threadsPerWorker } : {}) };
     const backend = opts.backend ?? (await createBackend(config));
-    const limits: BatchLimits = { maxBatch: config.maxBatch, maxBatchTokens: config.maxBatchTokens, maxWaitMs: config.maxWaitMs, maxQueue: config.maxQueue, mixTasks: config.mixedBatches };
+    const limits: BatchLimits = { maxBatch: config.maxBatch, maxBatchTokens: config.maxBatchTokens, maxWaitMs: config.maxWaitMs, maxQueue: config.maxQueue };
     const metrics = new Metrics();
     const sha256 = await verifyModelFile(spec.modelPath, spec.modelSha256, 'backbone').catch(async (err) => {
       await backend.close();
@@ -70,6 +70,8 @@ export class Aside {
     });
     registerSchedulerMetrics(metrics.registry, schedulerFor(backend, limits));
     const base = await openBaseEncoder(spec, backend, session, limits, metrics.batchStats('base'));
+    // Decided once the provider is known (a cuda request may have fallen back to the CPU), before any task loads.
+    limits.mixTasks = mixesTasks(config.mixedBatches, base.info.provider);
     const collection = opts.collection ?? (config.collection ? await loadCollection(config.collection) : undefined);
     const indexes = collection ? new TaskIndexes(collection, spec, sha256, config.ef) : undefined;
     const registry = new TaskRegistry(

@@ -54,8 +54,8 @@ export const SETTINGS = {
   mixedBatches: def(
     'ASIDE_MIXED_BATCHES',
     'limits',
-    flag.default(true),
-    "let rows of different tasks that share a kind, role and module shapes fill one forward pass on the kind's stacked graph (docs/serving.md, Mixed-task batches)",
+    z.enum(['auto', 'on', 'off', '1', '0', 'true', 'false']).default('auto'),
+    "rows of different tasks of one kind and module shape share a forward pass on the kind's stacked graph: on, off, or auto = on with the cuda provider only (on CPU it measured no clear gain, bench s6; docs/serving.md, Mixed-task batches)",
   ),
   maxQueue: def('ASIDE_MAX_QUEUE', 'limits', int(1).default(1024), 'rows admitted at once (queued, in flight or being tokenised; all tasks together) before requests get 429'),
   requestTimeoutMs: def(

@@ -18,7 +18,7 @@ describe('serving: mixed-task batches through HTTP', () => {
 
   beforeAll(async () => {
     for (const [k, id] of tasks.entries()) await makeTask(root, { id, version: '1', seed: 11 + k, size: 4 });
-    s = await startServer({ tasksDir: root, collection: undefined, workers: 1, cacheSize: 0 });
+    s = await startServer({ tasksDir: root, collection: undefined, workers: 1, cacheSize: 0, mixedBatches: 'on' });
   }, 120_000);
   afterAll(async () => {
     await s?.close();

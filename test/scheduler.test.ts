@@ -1,5 +1,5 @@
 import { AsideError } from '../src/errors';
-import { Scheduler } from '../src/inference/scheduler';
+import { mixesTasks, Scheduler } from '../src/inference/scheduler';
 import { BatchLimits, MixTarget, RowQueue } from '../src/inference/batchQueue';
 import { runInScope } from '../src/inference/requestScope';
 import { Encoded, TokenBatch } from '../src/text/tokenizer';
@@ -277,6 +277,11 @@ describe('scheduler: mixed-task batches', () => {
     expect(backend.calls[1].tags).toEqual([1, 2, 3]);
     await backend.next();
     expect(backend.calls[2]).toMatchObject({ queue: 'c', tags: [4] });
+  });
+
+  it('mixes by default on a GPU only; on and off are obeyed on either', () => {
+    expect([mixesTasks('auto', 'cuda'), mixesTasks('auto', 'cpu')]).toEqual([true, false]);
+    expect([mixesTasks('on', 'cpu'), mixesTasks('1', 'cpu'), mixesTasks('off', 'cuda'), mixesTasks('0', 'cuda')]).toEqual([true, true, false, false]);
   });
 
   it('does not mix when mixing is switched off', async () => {

@@ -90,6 +90,22 @@ interface BatchPart {
   rows: QueuedRow<Ticket>[];
 }
 
+/**
+ * Mixing tops a batch up to this many rows at most. On CPU a pass costs about its padded tokens: one
+ * pass over a few rows of several tasks saves the per-pass overhead of several tiny passes, while
+ * larger mixed batches only pad more and hold every row until the slowest is done (bench s6).
+ */
+const MIX_MAX_ROWS = 8;
+
+/**
+ * Whether the scheduler mixes tasks, from `ASIDE_MIXED_BATCHES` and the provider sessions got: `auto`
+ * mixes on a GPU, where a pass of one query leaves the device idle and costs about what a pass of 8
+ * does; on CPU, bench s6 measured no clear gain (a pass costs its padded tokens either way).
+ */
+export function mixesTasks(setting: string, provider: string): boolean {
+  return setting === 'auto' ? provider === 'cuda' : ['on', '1', 'true'].includes(setting);
+}
+
 const timeoutError = () => new AsideError('timeout', 'the request deadline passed before its inputs ran');
 
 /**
@@ -272,13 +288,14 @@ export class Scheduler {
   /** Rows of other tasks' queues that fill the rest of `lead`'s batch on its stacked graph. */
   private companions(lead: RowQueue<Ticket>, rows: number, longest: number, cap: { maxBatch: number; maxBatchTokens: number }): BatchPart[] {
     const group = lead.mix?.group;
-    if (!group || this.limits.mixTasks === false) return [];
+    if (!group || this.limits.mixTasks === false || rows >= MIX_MAX_ROWS) return [];
     const out: BatchPart[] = [];
     const fill = { rows, longest };
+    const limit = { ...cap, maxBatch: Math.min(cap.maxBatch, MIX_MAX_ROWS) };
     for (const other of [...this.ring.slice(this.cursor), ...this.ring.slice(0, this.cursor)]) {
-      if (fill.rows >= cap.maxBatch) break;
+      if (fill.rows >= limit.maxBatch) break;
       if (other === lead || other.mix?.group !== group) continue;
-      const plan = other.plan(cap, fill);
+      const plan = other.plan(limit, fill);
       if (!plan.count) continue;
       // A companion pays for its rows like a turn of its own would, so mixing does not skew fairness.
       other.deficit -= plan.cost;
