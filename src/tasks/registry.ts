@@ -193,7 +193,8 @@ export class TaskRegistry {
     checkGraphOutputs(manifest.role, manifest.graph.file, info);
     const { tensors, weightsSha256 } = validateModule(manifest, await readWeights(this.opts.modelsRoot, dir, manifest), info, this.backbone.sha256);
     const moduleKey = `${manifest.id}@${manifest.version}#${++this.seq}`;
-    const mix = await loadStackedVariant(this.backend, manifest.graph.file, backbone, this.opts.session, tensors);
+    // With mixing off nothing would run on it: skip the lookup.
+    const mix = this.opts.limits.mixTasks === false ? undefined : await loadStackedVariant(this.backend, manifest.graph.file, graph, backbone, this.opts.session, tensors);
     await this.backend.loadModule(moduleKey, tensors);
     return { graphKey, moduleKey, provider: info.provider, weightsSha256, mix };
   }

@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { InferenceBackend } from '../inference/backend';
+import { GraphSource } from '../inference/graphSource';
 import { RawTensor } from '../inference/graphRunner';
 import { SessionOptions } from '../inference/session';
 import { log } from '../log';
@@ -18,12 +20,14 @@ export function moduleShapes(tensors: Record<string, RawTensor>): string {
 /**
  * Registers the stacked variant of a task's graph, when one is committed as a template, so the task's
  * rows can share forward passes with other tasks of the same kind (docs/serving.md, "Mixed-task
- * batches"). Only templates qualify: they open no session until a mixed batch runs. Without a
- * variant the task simply batches alone.
+ * batches"). Only a template beside the task's own template qualifies: it was traced with the same
+ * code (a task on a full graph of its own may compute something else), and it opens no session until
+ * a mixed batch runs. Without a variant the task simply batches alone.
  */
 export async function loadStackedVariant(
   backend: InferenceBackend,
   graphFile: string,
+  own: GraphSource,
   backbone: { file: string; sha256: string | undefined },
   session: SessionOptions,
   tensors: Record<string, RawTensor>,
@@ -36,7 +40,8 @@ export async function loadStackedVariant(
     log.debug({ graph: file, reason: (err as Error).message }, 'no stacked graph: this task batches alone');
     return undefined;
   }
-  if (typeof source === 'string' || !source.io?.inputs.some((i) => i.name === 'task_index')) return undefined;
+  if (typeof own === 'string' || typeof source === 'string' || path.dirname(source.template) !== path.dirname(own.template)) return undefined;
+  if (!source.io?.inputs.some((i) => i.name === 'task_index')) return undefined;
   const graph = `graph:${file}`;
   await backend.loadGraph(graph, source, session);
   return { graph, shapes: moduleShapes(tensors) };
