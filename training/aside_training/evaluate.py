@@ -6,7 +6,7 @@ import torch
 from .backbone import Backbone
 from .data import Collection
 from .encoder import encode, pool, rerank_scores
-from .metrics import mean, ndcg_at, recall_at
+from .metrics import mean, ndcg_at, paired_randomisation, recall_at
 from .paths import catalog_entry
 from .text import contract_for, encode_pairs, encode_texts
 
@@ -62,4 +62,5 @@ def rerank(bb, module, col: Collection, split: str, cands: dict[str, list[str]],
         ranked = [d for _, d in sorted(zip(sc, docs), key=lambda x: -x[0])] + cands[q][depth:]
         nd.append(ndcg_at(ranked, qrels[q], 10))
         base.append(ndcg_at(cands[q], qrels[q], 10))
-    return {"ndcg@10": mean(nd), "bm25_ndcg@10": mean(base), "queries": len(qids), "depth": depth}
+    return {"ndcg@10": mean(nd), "bm25_ndcg@10": mean(base), "queries": len(qids), "depth": depth,
+            "p_vs_candidates": paired_randomisation(nd, base)}
