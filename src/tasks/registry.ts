@@ -190,7 +190,7 @@ export class TaskRegistry {
     // A template's bytes are checked against its index (and the backbone's when bound); a full graph is pinned at first use.
     if (typeof graph === 'string') await verifyModelFile(graph, undefined, 'task graph', { pinFirstUse: true });
     const info = await this.backend.loadGraph(graphKey, graph, this.opts.session);
-    checkGraphOutputs(manifest.role, manifest.graph.file, info);
+    checkGraphOutputs(manifest.role, manifest.graph.file, info, manifest.kind);
     const { tensors, weightsSha256 } = validateModule(manifest, await readWeights(this.opts.modelsRoot, dir, manifest), info, this.backbone.sha256);
     const moduleKey = `${manifest.id}@${manifest.version}#${++this.seq}`;
     // With mixing off nothing would run on it: skip the lookup.
@@ -242,7 +242,7 @@ export class TaskRegistry {
     try {
       if (manifest.role === 'retriever' && manifest.pooling === 'none') throw new AsideError('validation', `retriever '${manifest.id}' needs pooling 'mean' or 'cls'`);
       if (previous && previous.role !== next.role) throw new AsideError('conflict', `task '${manifest.id}' is a ${previous.role}; a new version cannot change it to a ${next.role}`);
-      await probeEncoder(encoder, manifest.role, this.backbone.info.dims, spec.maxLength);
+      await probeEncoder(encoder, manifest.role, this.backbone.info.dims, spec.maxLength, manifest.kind);
       await this.opts.hooks?.beforeActivate?.(next, previous);
     } catch (err) {
       if (moduleKey) await this.backend.unloadModule(moduleKey);
