@@ -43,6 +43,12 @@ export async function loadStackedVariant(
   if (typeof own === 'string' || typeof source === 'string' || path.dirname(source.template) !== path.dirname(own.template)) return undefined;
   if (!source.io?.inputs.some((i) => i.name === 'task_index')) return undefined;
   const graph = `graph:${file}`;
-  await backend.loadGraph(graph, source, session);
+  try {
+    await backend.loadGraph(graph, source, session);
+  } catch (err) {
+    // Mixing is an optimisation: a stacked graph that cannot load must not fail the task's load.
+    log.warn({ graph: file, reason: (err as Error).message }, 'stacked graph not loaded: this task batches alone');
+    return undefined;
+  }
   return { graph, shapes: moduleShapes(tensors) };
 }
