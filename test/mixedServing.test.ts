@@ -30,8 +30,19 @@ describe('serving: mixed-task batches through HTTP', () => {
 
   it('mixes tasks in one forward pass and answers each row as its task alone would', async () => {
     const before = await mixedPasses();
-    const requests = tasks.flatMap((t) => [0, 1, 2, 3].map((i) => ({ task: t, inputs: texts(t, i) })));
+    // Two one-text requests per task: each task's queue holds fewer rows than a mixed batch takes (8),
+    // so whichever task's turn comes first is topped up with the others' rows.
+    const requests = tasks.flatMap((t) => [0, 1].map((i) => ({ task: t, inputs: texts(t, i).slice(i, i + 1) })));
+    // A long document request holds the only worker first, so the queries queue up meanwhile and the
+    // next batches are formed from rows of several tasks, however slowly the requests arrive.
+    const hold = post(`${s.url}/v1/embed`, {
+      task: 'alpha',
+      input_type: 'document',
+      inputs: Array.from({ length: 48 }, (_, i) => `document ${i} ` + 'on the regulation of gene expression '.repeat(30)),
+    });
+    await new Promise((r) => setTimeout(r, 50));
     const together = await Promise.all(requests.map((r) => embed(r.task, r.inputs)));
+    expect((await hold).status).toBe(200);
     expect(together.map((r) => r.status)).toEqual(requests.map(() => 200));
     expect(await mixedPasses()).toBeGreaterThan(before);
     for (const [i, r] of requests.entries()) {
