@@ -5,8 +5,10 @@
  *
  *   npx tsx scripts/lateInteractionTask.ts --from models/tasks/scifact-iaa-l-retriever --id scifact-iaa-l-late-interaction --out DIR
  *
- * `--blend rerank=1,bm25=0.2` stores default blend weights (choose them on train/dev queries with
- * scripts/tuneBlend.ts, never on test). Load the result with `--tasks-dir` or `PUT /v1/tasks/:id`.
+ * It carries no default blend: a manifest's `blend` must say where its weights were tuned (`tunedOn`),
+ * so pass the weights chosen on train/dev with scripts/tuneBlend.ts per request (`--blend` of the eval,
+ * `rerank.blend` of /v1/search), or add the `blend` record by hand. Load the result with
+ * `--tasks-dir` or `PUT /v1/tasks/:id`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,13 +17,12 @@ import { REPO_ROOT } from '../src/paths';
 import { Manifest } from '../src/tasks/manifest';
 
 function main(): void {
-  const { values } = parseArgs({ options: { from: { type: 'string' }, id: { type: 'string' }, out: { type: 'string' }, blend: { type: 'string' } } });
-  if (!values.from || !values.id || !values.out) throw new Error('usage: --from RETRIEVER_TASK_DIR --id ID --out DIR [--blend rerank=1,bm25=0.2]');
-  const retriever = Manifest.parse(JSON.parse(fs.readFileSync(path.join(values.from, 'manifest.json'), 'utf8')));
+  const { values } = parseArgs({ options: { from: { type: 'string' }, id: { type: 'string' }, out: { type: 'string' } } });
+  if (!values.from || !values.id || !values.out) throw new Error('usage: --from RETRIEVER_TASK_DIR --id ID --out DIR');
+  const raw = JSON.parse(fs.readFileSync(path.join(values.from, 'manifest.json'), 'utf8'));
+  const retriever = Manifest.parse(raw);
   if (retriever.role !== 'retriever' || !retriever.graph || !retriever.weights) throw new Error(`${values.from} is not a module retriever task`);
   const zeroShot = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'models', 'tasks', 'minilm-late-interaction', 'manifest.json'), 'utf8'));
-  const weights = values.blend ? Object.fromEntries(values.blend.split(',').map((kv) => [kv.split('=')[0], Number(kv.split('=')[1])])) : undefined;
-  const raw = JSON.parse(fs.readFileSync(path.join(values.from, 'manifest.json'), 'utf8'));
   const manifest = {
     ...Object.fromEntries(['format', 'backbone', 'graph', 'text', 'prefixes', 'weights', 'tensors', 'weightsSha256', 'budget'].filter((k) => k in raw).map((k) => [k, raw[k]])),
     id: values.id,
@@ -33,7 +34,6 @@ function main(): void {
     normalize: false,
     maxLength: {},
     lateInteraction: zeroShot.lateInteraction,
-    ...(weights ? { blend: { weights } } : {}),
   };
   Manifest.parse(manifest); // the server's own schema: fail here, not at load
   const dir = path.join(values.out, values.id);
