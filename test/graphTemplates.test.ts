@@ -2,10 +2,9 @@ import { GraphRunner } from '../src/inference/graphRunner';
 import { defaultSessionOptions } from '../src/inference/session';
 import { resolveModel } from '../src/models/catalog';
 import { resolveGraph } from '../src/tasks/graphFiles';
-import { TokenBatch } from '../src/text/tokenizer';
 import { AsideError } from '../src/errors';
 import { lcgTensors } from './helpers/seededModule';
-import { maxAbsDiff, readFixture } from './helpers/fixtures';
+import { fixtureBatch, FixtureRows, maxAbsDiff, readFixture } from './helpers/fixtures';
 
 /**
  * Every committed template of the default backbone, bound to the verified backbone bytes, gives the
@@ -17,24 +16,12 @@ interface Fixture {
   backboneSha256: string;
   scale: number;
   tolerance: number;
-  batches: Record<'retriever' | 'reranker', { input_ids: number[][]; attention_mask: number[][]; token_type_ids: number[][] }>;
+  batches: Record<'retriever' | 'reranker', FixtureRows>;
   graphs: Record<string, { seed: number; tensors: { name: string; shape: number[] }[]; output: number[] | number[][] }>;
 }
 
 const fx = readFixture<Fixture>('graph-parity/all-MiniLM-L6-v2.json');
 const spec = resolveModel(fx.backbone);
-
-function batchOf(b: Fixture['batches']['retriever']): TokenBatch {
-  const flat = (rows: number[][]) => BigInt64Array.from(rows.flat().map(BigInt));
-  return {
-    inputIds: flat(b.input_ids),
-    attentionMask: flat(b.attention_mask),
-    tokenTypeIds: flat(b.token_type_ids),
-    batch: b.input_ids.length,
-    seqLen: b.input_ids[0].length,
-    tokens: b.attention_mask.flat().filter((x) => x === 1).length,
-  };
-}
 
 describe('weight-free graph templates bound to the backbone', () => {
   const runner = new GraphRunner();
@@ -52,7 +39,7 @@ describe('weight-free graph templates bound to the backbone', () => {
     const out = await runner.run({
       graph: name,
       module: name,
-      batch: batchOf(fx.batches[role]),
+      batch: fixtureBatch(fx.batches[role]),
       output: role === 'retriever' ? { kind: 'embedding', pooling: 'mean', normalize: false } : { kind: 'scores' },
     });
     const got = role === 'retriever' ? out.flatMap((v) => Array.from(v)) : Array.from(out[0]);
@@ -72,7 +59,7 @@ describe('weight-free graph templates bound to the backbone', () => {
     expect(fromIndex).toEqual(fromSession);
     const g = fx.graphs['iaa-l-reranker'];
     lazy.loadModule('m', lcgTensors(g.tensors, g.seed, fx.scale));
-    await lazy.run({ graph: 'g', module: 'm', batch: batchOf(fx.batches.reranker), output: { kind: 'scores' } });
+    await lazy.run({ graph: 'g', module: 'm', batch: fixtureBatch(fx.batches.reranker), output: { kind: 'scores' } });
     expect(lazy.openSessions).toBe(1);
     await Promise.all([lazy.close(), eager.close()]);
   });
@@ -96,7 +83,7 @@ describe('weight-free graph templates bound to the backbone', () => {
     // A lazy graph binds at its first run: that run fails, and so does the next (nothing half-open is kept).
     const lazy = new GraphRunner();
     await lazy.loadGraph('g', wrong, defaultSessionOptions());
-    const run = () => lazy.run({ graph: 'g', batch: batchOf(fx.batches.retriever), output: { kind: 'embedding', pooling: 'mean', normalize: false } });
+    const run = () => lazy.run({ graph: 'g', batch: fixtureBatch(fx.batches.retriever), output: { kind: 'embedding', pooling: 'mean', normalize: false } });
     await expect(run()).rejects.toThrow(/tokenizer.json has sha256/);
     await expect(run()).rejects.toThrow(/tokenizer.json has sha256/);
     expect(lazy.openSessions).toBe(0);

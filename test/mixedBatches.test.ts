@@ -6,9 +6,8 @@ import { resolveModel } from '../src/models/catalog';
 import { resolveGraph } from '../src/tasks/graphFiles';
 import { stackedFileOf } from '../src/tasks/stackedVariant';
 import { templatesDir } from '../src/paths';
-import { TokenBatch } from '../src/text/tokenizer';
 import { lcgTensors } from './helpers/seededModule';
-import { maxAbsDiff, readFixture } from './helpers/fixtures';
+import { fixtureBatch, FixtureRows, maxAbsDiff, readFixture } from './helpers/fixtures';
 
 /**
  * Mixed-task batches on the committed stacked templates: every row of one forward pass over rows of
@@ -17,7 +16,7 @@ import { maxAbsDiff, readFixture } from './helpers/fixtures';
 interface Fixture {
   backbone: string;
   scale: number;
-  batches: Record<'retriever' | 'reranker', { input_ids: number[][]; attention_mask: number[][]; token_type_ids: number[][] }>;
+  batches: Record<'retriever' | 'reranker', FixtureRows>;
   graphs: Record<string, { seed: number; tensors: { name: string; shape: number[] }[] }>;
 }
 
@@ -29,20 +28,6 @@ const TOLERANCE = 1e-5;
 const REQUIRED = ['iaa-l-retriever', 'iaa-l-reranker', 'lora-retriever', 'lora-reranker'];
 const stackedExists = (name: string) => fs.existsSync(path.join(templatesDir(), fx.backbone, stackedFileOf(`${name}.onnx`)));
 const mixable = Object.keys(fx.graphs).filter(stackedExists);
-
-/** Rows `pick` of a fixture batch, padded to the longest picked row; with one row, no padding at all. */
-function rowsOf(b: Fixture['batches']['retriever'], pick: number[]): TokenBatch {
-  const len = pick.length === 1 ? b.attention_mask[pick[0]].reduce((a, x) => a + x, 0) : b.input_ids[0].length;
-  const flat = (rows: number[][]) => BigInt64Array.from(pick.flatMap((i) => rows[i].slice(0, len)).map(BigInt));
-  return {
-    inputIds: flat(b.input_ids),
-    attentionMask: flat(b.attention_mask),
-    tokenTypeIds: flat(b.token_type_ids),
-    batch: pick.length,
-    seqLen: len,
-    tokens: pick.reduce((a, i) => a + b.attention_mask[i].reduce((s, x) => s + x, 0), 0),
-  };
-}
 
 describe('mixed-task batches on stacked graphs', () => {
   const runner = new GraphRunner();
@@ -65,13 +50,13 @@ describe('mixed-task batches on stacked graphs', () => {
     const pick = [...b.input_ids.keys(), ...[...b.input_ids.keys()].reverse()];
     const modules = pick.map((_, i) => tasks[(i * 2) % 3]);
     const values = (out: Float32Array[]) => (role === 'retriever' ? out.map((v) => Array.from(v)) : Array.from(out[0], (v) => [v]));
-    const mixed = values(await runner.run({ graph: `${name}:stacked`, modules, batch: rowsOf(b, pick), output }));
+    const mixed = values(await runner.run({ graph: `${name}:stacked`, modules, batch: fixtureBatch(b, pick), output }));
     for (const [i, row] of pick.entries()) {
-      const alone = values(await runner.run({ graph: name, module: modules[i], batch: rowsOf(b, [row]), output }))[0];
+      const alone = values(await runner.run({ graph: name, module: modules[i], batch: fixtureBatch(b, [row]), output }))[0];
       expect(maxAbsDiff(mixed[i], alone)).toBeLessThanOrEqual(TOLERANCE);
     }
     // The tasks differ, so a row that took another task's module would have been caught.
-    const other = values(await runner.run({ graph: name, module: tasks[1], batch: rowsOf(b, [pick[0]]), output }))[0];
+    const other = values(await runner.run({ graph: name, module: tasks[1], batch: fixtureBatch(b, [pick[0]]), output }))[0];
     expect(maxAbsDiff(mixed[0], other)).toBeGreaterThan(1e-3);
     for (const t of tasks) runner.unloadModule(t);
     await runner.unloadGraph(name);
@@ -84,7 +69,7 @@ describe('mixed-task batches on stacked graphs', () => {
     await runner.loadGraph('s', resolveGraph(`${fx.backbone}/${stackedFileOf(`${name}.onnx`)}`, backbone), defaultSessionOptions());
     runner.loadModule('a', lcgTensors(g.tensors, 1, fx.scale));
     runner.loadModule('b', lcgTensors(g.tensors, 2, fx.scale));
-    const run = () => runner.run({ graph: 's', modules: ['a', 'b'], batch: rowsOf(fx.batches.retriever, [0, 1]), output: { kind: 'embedding', pooling: 'mean', normalize: true } });
+    const run = () => runner.run({ graph: 's', modules: ['a', 'b'], batch: fixtureBatch(fx.batches.retriever, [0, 1]), output: { kind: 'embedding', pooling: 'mean', normalize: true } });
     await expect(run()).resolves.toHaveLength(2);
     runner.unloadModule('b');
     await expect(run()).rejects.toThrow(/module 'b' is not loaded/);
