@@ -63,4 +63,4 @@ def rerank(bb, module, col: Collection, split: str, cands: dict[str, list[str]],
         nd.append(ndcg_at(ranked, qrels[q], 10))
         base.append(ndcg_at(cands[q], qrels[q], 10))
     return {"ndcg@10": mean(nd), "bm25_ndcg@10": mean(base), "queries": len(qids), "depth": depth,
-            "p_vs_candidates": paired_randomisation(nd, base)}
+            "p_vs_candidates": paired_randomisation(nd, base), "per_query": dict(zip(qids, nd))}

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 
 from .backbone import load_backbone
 from .data import bm25_candidates, hybrid_candidates, load_collection
+from .distil import build_teacher, kl_to_teacher, teacher_group
 from .encoder import encode, pool, rerank_scores
 from .evaluate import rerank, retrieval
 from .kinds import KINDS, PRESETS, init_module
@@ -47,6 +48,12 @@ PROFILES["long"] = dict(PROFILES["study"], steps=600, ckpt_every=50)
 # batch 4 = 2 queries x 8 documents a step: the study's pairs per step, so 10x the steps is ~10x its time.
 PROFILES["lce"] = dict(PROFILES["study"], steps=1500, batch=4, ckpt_every=50, eval_every=250, rr_negs=7, random_negs=3,
                        negatives="hybrid", rr_depth=100, rr_test_queries=None)
+# Stage two of the lce recipe: continue its module for 300 steps where each step pairs one judged query's
+# lce group with one title pseudo-query's group scored by the zero-shot hybrid + late-interaction teacher
+# (aside_training.distil): listwise KL to the teacher's softmax at temperature 5, weight 1. 16 pairs a step,
+# as lce. The comparison is against the lce run it continues, on all test queries.
+PROFILES["distil"] = dict(PROFILES["lce"], steps=300, batch=2, eval_every=100, init_from="lce", distil_groups=1,
+                          distil_top=4, distil_depth=30, distil_temperature=5.0, distil_weight=1.0)
 LR = {"bitfit": 3e-3, "adapter": 1e-3, "lora": 1e-3, "lora-all": 1e-3, "prefix": 3e-3, "mam": 1e-3,
       "iaa-s": 1e-3, "iaa-l": 1e-3, "iaa-m": 1e-3, "full": 3e-5}
 SCALE = 20.0  # cosine-similarity logit scale (as all-MiniLM-L6-v2's own training)
@@ -98,6 +105,8 @@ class Run:
             pool.update(self.cands[q][: self.p["dev_depth"]])
             pool.update(self.col.qrels["dev"][q])
         self.dev_pool = sorted(pool)
+        n_pseudo = self.p["steps"] * self.p.get("distil_groups", 0)
+        self.teacher = build_teacher(self.col, self.bb, n_pseudo, self.p["distil_depth"]) if n_pseudo else []
 
     # ---- module / optimiser -------------------------------------------------
     def init(self):
@@ -116,6 +125,20 @@ class Run:
         self.base_lrs = [g["lr"] for g in groups]
         self.step = 0
         self.log: list[dict] = []
+        if self.p.get("init_from"):
+            self.start_from(self.p["init_from"])
+
+    def start_from(self, profile: str):
+        """A fresh run of a staged profile starts from the finished module of the same run under `profile`."""
+        src = RUNS / run_id(argparse.Namespace(**{**vars(self.a), "profile": profile})) / "ckpt.pt"
+        if not (src.parent / "result.json").exists():
+            raise SystemExit(f"{run_id(self.a)} continues {src.parent.name}: finish that run first")
+        st = torch.load(src, weights_only=False)
+        with torch.no_grad():
+            for k, v in st["module"].items():
+                self.module[k].copy_(v)
+            for k, v in st.get("backbone", {}).items():
+                self.bb.w[k].copy_(v)
 
     def trainable(self) -> int:
         n = sum(v.numel() for v in self.module.values())
@@ -192,9 +215,19 @@ class Run:
                 if d not in positives and d not in negs:
                     negs.append(d)
             pairs.extend((self.col.queries[q], self.col.corpus[d]) for d in [pos] + negs)
+        groups = self.p.get("distil_groups", 0)
+        teacher = []
+        for g in range(groups):
+            item = self.teacher[(self.step * groups + g) % len(self.teacher)]
+            docs, t = teacher_group(item, k, self.p["distil_top"], rng)
+            pairs.extend((item["query"], self.col.corpus[d]) for d in docs)
+            teacher.append(t)
         b = encode_pairs(self.bb.backbone_id, pairs, self.p["plen"])
-        s = rerank_scores(self.bb, self.m(), **b).view(len(qs), k)
-        return F.cross_entropy(s, torch.zeros(len(qs), dtype=torch.long))  # listwise: positive first
+        s = rerank_scores(self.bb, self.m(), **b).view(len(qs) + groups, k)
+        loss = F.cross_entropy(s[: len(qs)], torch.zeros(len(qs), dtype=torch.long))  # listwise: positive first
+        if groups:
+            loss = loss + self.p["distil_weight"] * kl_to_teacher(s[len(qs):], torch.stack(teacher), self.p["distil_temperature"])
+        return loss
 
     # ---- evaluation ---------------------------------------------------------
     def dev_metric(self) -> float:
@@ -265,6 +298,7 @@ class Run:
         a, p = self.a, self.p
         t0 = time.time()
         test = self.test_metrics()
+        per_query = test.pop("per_query", None)  # kept in the run's result.json only: paired tests between runs
         curve = [(r["step"], r["dev_ndcg@10"]) for r in self.log if "dev_ndcg@10" in r]
         rec = {
             "run": run_id(a), "collection": a.collection, "role": a.role, "kind": a.kind, "budget": a.budget,
@@ -279,7 +313,7 @@ class Run:
         if a.kind not in ("zero-shot", "full"):
             self.write_task(rec, command)
         self.plot()
-        (self.dir / "result.json").write_text(json.dumps(rec, indent=1))
+        (self.dir / "result.json").write_text(json.dumps({**rec, "test_per_query": per_query}, indent=1))
         if not a.no_results:
             append_result(rec)
         return rec

@@ -1,0 +1,144 @@
+"""Distillation signal for re-rankers: document titles as pseudo-queries, scored by a zero-shot teacher.
+
+A collection has ~800 training queries; its corpus has thousands of titles. Each title becomes a
+pseudo-query whose candidates are the hybrid first stage's top `depth` over the corpus (BM25 + the bare
+backbone's dense vectors, fused by RRF), minus the title's own document (it contains the title verbatim,
+so it would teach string copying). The teacher is the zero-shot pipeline that won on SciFact: per-query
+min-max normalised late interaction (MaxSim over unit token states, special tokens excluded) + dense
+cosine + BM25, weighted as the server's default re-ranker blend on hybrid candidates (tuned on train/dev
+queries, docs/search-results.md). Only the corpus is read: no judgements, no test queries.
+
+The teacher is computed once per (collection, count, depth) and cached under training/.cache/.
+"""
+from __future__ import annotations
+
+import json
+import random
+import time
+
+import torch
+import torch.nn.functional as F
+
+from .backbone import Backbone
+from .data import Collection, bm25_tokens
+from .encoder import encode
+from .paths import CACHE, DATASETS, catalog_entry
+from .text import contract_for, encode_texts
+
+# rerank 1 + dense 1.5 + bm25 0.5: the default late-interaction blend tuned for hybrid candidates
+TEACHER_WEIGHTS = {"maxsim": 1.0, "dense": 1.5, "bm25": 0.5}
+QUERY_LEN, DOC_LEN = 64, 256  # the shipped late-interaction task's max lengths
+MIN_TITLE_WORDS = 4  # shorter titles ("Introduction.") say too little to rank by
+
+
+def titles(col: Collection) -> dict[str, str]:
+    out = {}
+    with open(DATASETS / col.name / "corpus.jsonl") as f:
+        for line in f:
+            d = json.loads(line)
+            t = (d.get("title") or "").strip()
+            if d["_id"] in col.corpus and len(t.split()) >= MIN_TITLE_WORDS:
+                out[d["_id"]] = t
+    return out
+
+
+def pseudo_queries(col: Collection, n: int, seed: int = 11) -> list[tuple[str, str]]:
+    """n (source document id, title) pairs, a fixed sample of the corpus's titles."""
+    t = sorted(titles(col).items())
+    random.Random(seed).shuffle(t)
+    return t[:n]
+
+
+def minmax(x: torch.Tensor) -> torch.Tensor:
+    lo, hi = x.min(), x.max()
+    return (x - lo) / (hi - lo) if hi > lo else torch.zeros_like(x)
+
+
+def blend(parts: dict[str, torch.Tensor], weights: dict[str, float] = TEACHER_WEIGHTS) -> torch.Tensor:
+    """The server's score fusion: each signal min-max normalised over the query's candidates, weighted, summed."""
+    return sum(weights[k] * minmax(v) for k, v in parts.items())
+
+
+def maxsim(q: torch.Tensor, docs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """q [Lq, D] unit, docs [N, Ld, D] unit, mask [N, Ld] -> [N]: per query token the best cosine, summed."""
+    sim = torch.einsum("qd,nld->nql", q, docs).masked_fill(~mask[:, None, :], -1e4)
+    return sim.max(dim=2).values.sum(dim=1)
+
+
+def kl_to_teacher(student: torch.Tensor, teacher: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Listwise distillation: KL(softmax(teacher * temperature) || softmax(student)), rows = groups."""
+    return F.kl_div(F.log_softmax(student, dim=-1), F.softmax(teacher * temperature, dim=-1), reduction="batchmean")
+
+
+@torch.no_grad()
+def _token_states(bb: Backbone, texts: list[str], max_len: int, batch: int = 32, label: str = ""):
+    """Unit-length token states without [CLS]/[SEP] (fp16), and the mean-pooled unit vectors the server's
+    dense stage uses (its own pooling over all tokens)."""
+    c = contract_for(catalog_entry(bb.backbone_id))
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    states: list[torch.Tensor | None] = [None] * len(texts)
+    pooled = torch.empty(len(texts), bb.cfg.hidden)
+    t0 = time.time()
+    for s in range(0, len(order), batch):
+        idx = order[s: s + batch]
+        b = encode_texts(bb.backbone_id, [texts[i] for i in idx], max_len)
+        h = encode(bb, {}, **b)
+        am = b["attention_mask"]
+        mean = (h * am[..., None]).sum(1) / am.sum(1, keepdim=True)
+        pooled[idx] = F.normalize(mean, dim=-1) if c.normalize else mean
+        for j, i in enumerate(idx):
+            n = int(am[j].sum())
+            states[i] = F.normalize(h[j, 1: n - 1], dim=-1).half()
+        done = min(s + batch, len(order))
+        if label and ((done // batch) % 20 == 0 or done == len(order)):
+            print(f"  {label}: {done}/{len(order)} texts, {time.time() - t0:.0f} s", flush=True)
+    return states, pooled
+
+
+def build_teacher(col: Collection, bb: Backbone, n: int, depth: int = 30, rrf_k: int = 60) -> list[dict]:
+    """[{source, query, docs, scores}] for n pseudo-queries; cached."""
+    cache = CACHE / col.name / f"distil_teacher_{bb.backbone_id}_n{n}_d{depth}.json"
+    if cache.exists():
+        return json.loads(cache.read_text())
+    from rank_bm25 import BM25Okapi
+
+    pq = pseudo_queries(col, n)
+    ids = list(col.corpus)
+    print(f"[teacher] {len(pq)} title pseudo-queries over {len(ids)} documents", flush=True)
+    bm = BM25Okapi([bm25_tokens(col.corpus[i]) for i in ids])
+    d_states, d_vecs = _token_states(bb, [col.corpus[i] for i in ids], DOC_LEN, label="corpus")
+    q_states, q_vecs = _token_states(bb, [t for _, t in pq], QUERY_LEN, label="titles")
+    out = []
+    for j, (src, title) in enumerate(pq):
+        bm25 = torch.tensor(bm.get_scores(bm25_tokens(title)), dtype=torch.float32)
+        dense = d_vecs @ q_vecs[j]
+        fused: dict[int, float] = {}
+        for ranked in (torch.topk(dense, depth + 1).indices.tolist(), torch.topk(bm25, depth + 1).indices.tolist()):
+            for r, i in enumerate(ranked):
+                fused[i] = fused.get(i, 0.0) + 1.0 / (rrf_k + r + 1)
+        cand = [i for i, _ in sorted(fused.items(), key=lambda x: -x[1]) if ids[i] != src][:depth]
+        L = max(d_states[i].shape[0] for i in cand)
+        docs = torch.zeros(len(cand), L, bb.cfg.hidden)
+        mask = torch.zeros(len(cand), L, dtype=torch.bool)
+        for r, i in enumerate(cand):
+            k = d_states[i].shape[0]
+            docs[r, :k] = d_states[i].float()
+            mask[r, :k] = True
+        idx = torch.tensor(cand)
+        score = blend({"maxsim": maxsim(q_states[j].float(), docs, mask), "dense": dense[idx], "bm25": bm25[idx]})
+        order = torch.argsort(score, descending=True).tolist()
+        out.append({"source": src, "query": title, "docs": [ids[cand[r]] for r in order],
+                    "scores": [round(float(score[r]), 5) for r in order]})
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(".tmp")
+    tmp.write_text(json.dumps(out))
+    tmp.replace(cache)
+    return out
+
+
+def teacher_group(item: dict, size: int, top: int, rng: random.Random) -> tuple[list[str], torch.Tensor]:
+    """A training group from one pseudo-query: the teacher's `top` best (fine distinctions where the
+    ranking matters) plus random others from the rest of its candidates; with the teacher's scores."""
+    rest = rng.sample(range(top, len(item["docs"])), min(size - top, len(item["docs"]) - top))
+    pick = list(range(min(top, len(item["docs"])))) + rest
+    return [item["docs"][r] for r in pick], torch.tensor([item["scores"][r] for r in pick])
