@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import json
 import random
-import time
 
 import torch
 import torch.nn.functional as F
 
 from .backbone import Backbone
 from .data import Collection, bm25_tokens
-from .encoder import encode
-from .paths import CACHE, DATASETS, catalog_entry
-from .text import contract_for, encode_texts
+from .late import maxsim, pad_states, token_states
+from .paths import CACHE, DATASETS
 
 # rerank 1 + dense 1.5 + bm25 0.5: the default late-interaction blend tuned for hybrid candidates
 TEACHER_WEIGHTS = {"maxsim": 1.0, "dense": 1.5, "bm25": 0.5}
@@ -59,40 +57,9 @@ def blend(parts: dict[str, torch.Tensor], weights: dict[str, float] = TEACHER_WE
     return sum(weights[k] * minmax(v) for k, v in parts.items())
 
 
-def maxsim(q: torch.Tensor, docs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """q [Lq, D] unit, docs [N, Ld, D] unit, mask [N, Ld] -> [N]: per query token the best cosine, summed."""
-    sim = torch.einsum("qd,nld->nql", q, docs).masked_fill(~mask[:, None, :], -1e4)
-    return sim.max(dim=2).values.sum(dim=1)
-
-
 def kl_to_teacher(student: torch.Tensor, teacher: torch.Tensor, temperature: float) -> torch.Tensor:
     """Listwise distillation: KL(softmax(teacher * temperature) || softmax(student)), rows = groups."""
     return F.kl_div(F.log_softmax(student, dim=-1), F.softmax(teacher * temperature, dim=-1), reduction="batchmean")
-
-
-@torch.no_grad()
-def _token_states(bb: Backbone, texts: list[str], max_len: int, batch: int = 32, label: str = ""):
-    """Unit-length token states without [CLS]/[SEP] (fp16), and the mean-pooled unit vectors the server's
-    dense stage uses (its own pooling over all tokens)."""
-    c = contract_for(catalog_entry(bb.backbone_id))
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    states: list[torch.Tensor | None] = [None] * len(texts)
-    pooled = torch.empty(len(texts), bb.cfg.hidden)
-    t0 = time.time()
-    for s in range(0, len(order), batch):
-        idx = order[s: s + batch]
-        b = encode_texts(bb.backbone_id, [texts[i] for i in idx], max_len)
-        h = encode(bb, {}, **b)
-        am = b["attention_mask"]
-        mean = (h * am[..., None]).sum(1) / am.sum(1, keepdim=True)
-        pooled[idx] = F.normalize(mean, dim=-1) if c.normalize else mean
-        for j, i in enumerate(idx):
-            n = int(am[j].sum())
-            states[i] = F.normalize(h[j, 1: n - 1], dim=-1).half()
-        done = min(s + batch, len(order))
-        if label and ((done // batch) % 20 == 0 or done == len(order)):
-            print(f"  {label}: {done}/{len(order)} texts, {time.time() - t0:.0f} s", flush=True)
-    return states, pooled
 
 
 def build_teacher(col: Collection, bb: Backbone, n: int, depth: int = 30, rrf_k: int = 60) -> list[dict]:
@@ -106,8 +73,8 @@ def build_teacher(col: Collection, bb: Backbone, n: int, depth: int = 30, rrf_k:
     ids = list(col.corpus)
     print(f"[teacher] {len(pq)} title pseudo-queries over {len(ids)} documents", flush=True)
     bm = BM25Okapi([bm25_tokens(col.corpus[i]) for i in ids])
-    d_states, d_vecs = _token_states(bb, [col.corpus[i] for i in ids], DOC_LEN, label="corpus")
-    q_states, q_vecs = _token_states(bb, [t for _, t in pq], QUERY_LEN, label="titles")
+    d_states, d_vecs = token_states(bb, {}, [col.corpus[i] for i in ids], DOC_LEN, label="corpus")
+    q_states, q_vecs = token_states(bb, {}, [t for _, t in pq], QUERY_LEN, kind="query", label="titles")
     out = []
     for j, (src, title) in enumerate(pq):
         bm25 = torch.tensor(bm.get_scores(bm25_tokens(title)), dtype=torch.float32)
@@ -117,13 +84,7 @@ def build_teacher(col: Collection, bb: Backbone, n: int, depth: int = 30, rrf_k:
             for r, i in enumerate(ranked):
                 fused[i] = fused.get(i, 0.0) + 1.0 / (rrf_k + r + 1)
         cand = [i for i, _ in sorted(fused.items(), key=lambda x: -x[1]) if ids[i] != src][:depth]
-        L = max(d_states[i].shape[0] for i in cand)
-        docs = torch.zeros(len(cand), L, bb.cfg.hidden)
-        mask = torch.zeros(len(cand), L, dtype=torch.bool)
-        for r, i in enumerate(cand):
-            k = d_states[i].shape[0]
-            docs[r, :k] = d_states[i].float()
-            mask[r, :k] = True
+        docs, mask = pad_states([d_states[i] for i in cand])
         idx = torch.tensor(cand)
         score = blend({"maxsim": maxsim(q_states[j].float(), docs, mask), "dense": dense[idx], "bm25": bm25[idx]})
         order = torch.argsort(score, descending=True).tolist()

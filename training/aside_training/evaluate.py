@@ -1,4 +1,4 @@
-"""PyTorch-side evaluation: dense retrieval over a corpus and BM25 top-k re-ranking."""
+"""PyTorch-side evaluation: dense retrieval over a corpus, BM25 top-k re-ranking by a cross-encoder or by late interaction."""
 from __future__ import annotations
 
 import torch
@@ -6,6 +6,7 @@ import torch
 from .backbone import Backbone
 from .data import Collection
 from .encoder import encode, pool, rerank_scores
+from .late import maxsim, pad_states, token_states
 from .metrics import mean, ndcg_at, paired_randomisation, recall_at
 from .paths import catalog_entry
 from .text import contract_for, encode_pairs, encode_texts
@@ -59,6 +60,29 @@ def rerank(bb, module, col: Collection, split: str, cands: dict[str, list[str]],
             b = encode_pairs(bb.backbone_id, [(col.queries[q], col.corpus[d]) for d in docs[s: s + batch]], plen)
             scores.append(rerank_scores(bb, module, **b))
         sc = torch.cat(scores).tolist()
+        ranked = [d for _, d in sorted(zip(sc, docs), key=lambda x: -x[0])] + cands[q][depth:]
+        nd.append(ndcg_at(ranked, qrels[q], 10))
+        base.append(ndcg_at(cands[q], qrels[q], 10))
+    return {"ndcg@10": mean(nd), "bm25_ndcg@10": mean(base), "queries": len(qids), "depth": depth,
+            "p_vs_candidates": paired_randomisation(nd, base), "per_query": dict(zip(qids, nd))}
+
+
+@torch.no_grad()
+def late_rerank(bb, module, col: Collection, split: str, cands: dict[str, list[str]], qlen: int, dlen: int, depth: int,
+                query_ids: list[str] | None = None, label: str = "") -> dict:
+    """Re-ranks each query's top `depth` candidates by MaxSim over the module's token states (the
+    server's late-interaction scoring); each distinct document is encoded once."""
+    qrels = col.qrels[split]
+    qids = query_ids or sorted(qrels)
+    doc_ids = sorted({d for q in qids for d in cands[q][:depth]})
+    d_states, _ = token_states(bb, module, [col.corpus[d] for d in doc_ids], dlen, label=label)
+    q_states, _ = token_states(bb, module, [col.queries[q] for q in qids], qlen, kind="query")
+    row = {d: i for i, d in enumerate(doc_ids)}
+    nd, base = [], []
+    for j, q in enumerate(qids):
+        docs = cands[q][:depth]
+        states, mask = pad_states([d_states[row[d]] for d in docs])
+        sc = maxsim(q_states[j].float(), states, mask).tolist()
         ranked = [d for _, d in sorted(zip(sc, docs), key=lambda x: -x[0])] + cands[q][depth:]
         nd.append(ndcg_at(ranked, qrels[q], 10))
         base.append(ndcg_at(cands[q], qrels[q], 10))

@@ -24,8 +24,9 @@ from .backbone import load_backbone
 from .data import bm25_candidates, hybrid_candidates, load_collection
 from .distil import build_teacher, kl_to_teacher, teacher_group
 from .encoder import encode, pool, rerank_scores
-from .evaluate import rerank, retrieval
+from .evaluate import late_rerank, rerank, retrieval
 from .kinds import KINDS, PRESETS, init_module
+from .late import content_mask, maxsim_matrix
 from .paths import RESULTS, RUNS, catalog_entry
 from .task import build_manifest, save_task
 from .text import contract_for, encode_pairs, encode_texts
@@ -54,6 +55,12 @@ PROFILES["lce"] = dict(PROFILES["study"], steps=1500, batch=4, ckpt_every=50, ev
 # as lce. The comparison is against the lce run it continues, on all test queries.
 PROFILES["distil"] = dict(PROFILES["lce"], steps=300, batch=2, eval_every=100, init_from="lce", distil_groups=1,
                           distil_top=4, distil_depth=30, distil_temperature=5.0, distil_weight=1.0)
+# Late interaction trained for itself: a retriever module (IAA-L first) whose loss is ColBERT's, cross-entropy
+# over raw MaxSim sums (each query against the batch's positives and hybrid hard negatives), judged as the
+# server uses it: MaxSim re-ranking of BM25's top 100 on all test queries (dev: 30 queries, top 20).
+# zero-shot under this profile is the bare backbone through the same evaluation, the paired baseline.
+PROFILES["maxsim"] = dict(PROFILES["study"], steps=600, ckpt_every=50, eval_every=100, scoring="maxsim",
+                          negatives="hybrid", dev_depth=20, rr_depth=100, late_qlen=64, late_dlen=256)
 LR = {"bitfit": 3e-3, "adapter": 1e-3, "lora": 1e-3, "lora-all": 1e-3, "prefix": 3e-3, "mam": 1e-3,
       "iaa-s": 1e-3, "iaa-l": 1e-3, "iaa-m": 1e-3, "full": 3e-5}
 SCALE = 20.0  # cosine-similarity logit scale (as all-MiniLM-L6-v2's own training)
@@ -192,9 +199,14 @@ class Run:
         bq = encode_texts(self.bb.backbone_id, c.prefixed("query", [self.col.queries[q] for q in qs]), self.p["qlen"])
         bd = encode_texts(self.bb.backbone_id, c.prefixed("document", [self.col.corpus[d] for d in docs]), self.p["dlen"])
         m = self.m()
-        eq = pool(encode(self.bb, m, **bq), bq["attention_mask"], c.pooling, c.normalize)
-        ed = pool(encode(self.bb, m, **bd), bd["attention_mask"], c.pooling, c.normalize)
-        logits = SCALE * eq @ ed.T
+        if self.p.get("scoring") == "maxsim":
+            qm, dm = content_mask(bq["attention_mask"]), content_mask(bd["attention_mask"])
+            hq, hd = F.normalize(encode(self.bb, m, **bq), dim=-1), F.normalize(encode(self.bb, m, **bd), dim=-1)
+            logits = maxsim_matrix(hq, qm, hd, dm)  # raw sums, as ColBERT: no temperature to tune
+        else:
+            eq = pool(encode(self.bb, m, **bq), bq["attention_mask"], c.pooling, c.normalize)
+            ed = pool(encode(self.bb, m, **bd), bd["attention_mask"], c.pooling, c.normalize)
+            logits = SCALE * eq @ ed.T
         # mask in-batch "negatives" that are in fact positives of that query
         for i, q in enumerate(qs):
             for j, d in enumerate(docs):
@@ -231,7 +243,10 @@ class Run:
 
     # ---- evaluation ---------------------------------------------------------
     def dev_metric(self) -> float:
-        if self.a.role == "retriever":
+        if self.p.get("scoring") == "maxsim":
+            r = late_rerank(self.bb, self.m(), self.col, "dev", self.cands, self.p["late_qlen"], self.p["late_dlen"],
+                            self.p["dev_depth"], self.dev_q)
+        elif self.a.role == "retriever":
             r = retrieval(self.bb, self.m(), self.col, "dev", self.dev_pool, self.p["eval_qlen"], self.p["dlen"], self.dev_q)
         else:
             r = rerank(self.bb, self.m(), self.col, "dev", self.cands, self.p["plen"], self.p["dev_depth"], self.dev_q)
@@ -241,6 +256,9 @@ class Run:
         test = sorted(self.col.qrels["test"])
         if self.p["test_queries"]:
             test = test[: self.p["test_queries"]]
+        if self.p.get("scoring") == "maxsim":
+            return late_rerank(self.bb, self.m(), self.col, "test", self.cands, self.p["late_qlen"], self.p["late_dlen"],
+                               self.p["rr_depth"], test, label="test candidates")
         if self.a.role == "retriever":
             if self.p["test_corpus"] == "full":
                 docs = list(self.col.corpus)
@@ -322,13 +340,16 @@ class Run:
         a, p = self.a, self.p
         tensors = {k: v.detach().clone() for k, v in self.module.items()}
         ml = {"query": p["eval_qlen"], "document": p["eval_dlen"]} if a.role == "retriever" else {"pair": p["plen"]}
-        metrics = {f"test_{k}": v for k, v in rec["test"].items()}
-        metrics["dev_ndcg@10"] = rec["final_dev_ndcg@10"]
+        late = p.get("scoring") == "maxsim"  # its metrics are MaxSim re-ranking's, not dense retrieval's
+        metrics = {f"{'late_interaction_' if late else ''}test_{k}": v for k, v in rec["test"].items()}
+        metrics["late_interaction_dev_ndcg@10" if late else "dev_ndcg@10"] = rec["final_dev_ndcg@10"]
+        negatives = "hybrid (BM25 + dense, RRF)" if p.get("negatives") == "hybrid" else "BM25"
+        loss = "; MaxSim contrastive loss" if late else ""
         man = build_manifest(
             task_id=f"{a.collection}-{a.kind}-{a.role}", version="1", role=a.role, kind=a.kind, hp=self.hp,
             backbone_id=a.backbone, tensors=tensors, max_length=ml, backbone_params=self.bb.num_params(),
             description=f"{a.kind} {a.role} for {a.collection} ({self.col.split_note})",
-            training={"data": f"{a.collection} train qrels ({self.col.split_note}); BM25 hard negatives",
+            training={"data": f"{a.collection} train qrels ({self.col.split_note}); {negatives} hard negatives{loss}",
                       "steps": p["steps"], "seed": a.seed, "profile": a.profile, "command": command,
                       "run": run_id(a)},
             metrics=metrics)

@@ -6,7 +6,8 @@ import random
 import pytest
 import torch
 
-from aside_training.distil import blend, kl_to_teacher, maxsim, minmax, teacher_group
+from aside_training.distil import blend, kl_to_teacher, minmax, teacher_group
+from aside_training.late import maxsim
 from aside_training.maxsim_kernel import FIXTURE
 
 
