@@ -31,12 +31,14 @@ describe('hot-swap under load', () => {
     const h = monitorEventLoopDelay({ resolution: 5 });
     h.enable();
     const t0 = Date.now();
-    const r = await post(`${s.url}/v1/embed`, { inputs: docs });
+    // enough encoding work to dwarf any stall, however fast the machine (one request takes ~1 s here)
+    for (let i = 0; i < 20 && Date.now() - t0 < 1000; i++) {
+      const r = await post(`${s.url}/v1/embed`, { inputs: docs.map((d) => `${i} ${d}`) });
+      expect(r.status).toBe(200);
+    }
     const took = Date.now() - t0;
     h.disable();
-    expect(r.status).toBe(200);
-    // The request takes far longer than any single stall of the loop: inference happened elsewhere.
-    expect(took).toBeGreaterThan(500);
+    // Inference happened elsewhere: no single stall of the loop comes near the time spent encoding.
     expect(h.max / 1e6).toBeLessThan(Math.max(150, took / 4));
   });
 });
