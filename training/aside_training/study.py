@@ -55,11 +55,17 @@ def steps_to_gain(curve, frac=0.95):
     return next(s for s, v in curve if v >= target - 1e-12)
 
 
+# the re-ranking recipes tried after the study (issue 10), each judged on all test queries over BM25's top 100
+RECIPES = {"lce": "cross-encoder, localised contrastive estimation: 1,500 steps, hybrid hard + random negatives",
+           "distil": "cross-encoder, the lce module + 300 steps with title pseudo-queries distilled from the zero-shot teacher",
+           "maxsim": "late interaction (MaxSim of token states); trained kinds: 600 steps of ColBERT's loss"}
+
+
 def table(rows: list[dict], role: str, collection: str, budget: str, profile: str = "study") -> list[str]:
     groups = defaultdict(list)
     for r in rows:
         if r["role"] == role and r["collection"] == collection and (r["budget"] == budget or r["kind"] in ("zero-shot", "full")) \
-                and (r["profile"] == profile or r["kind"] == "zero-shot"):
+                and (r["profile"] == profile or (r["kind"] == "zero-shot" and r["profile"] not in RECIPES)):
             groups[r["kind"]].append(r)
     if not groups:
         return []
@@ -94,22 +100,16 @@ def table(rows: list[dict], role: str, collection: str, budget: str, profile: st
     return out
 
 
-# the re-ranking recipes tried after the study (issue 10), each judged on all test queries over BM25's top 100
-RECIPES = {"lce": "cross-encoder, localised contrastive estimation: 1,500 steps, hybrid hard + random negatives",
-           "distil": "cross-encoder, the lce module + 300 steps with title pseudo-queries distilled from the zero-shot teacher",
-           "maxsim": "late interaction (MaxSim of token states); trained kinds: 600 steps of ColBERT's loss"}
-
-
 def recipes_table(rows: list[dict]) -> list[str]:
     sel = [r for r in rows if r["profile"] in RECIPES and "bm25_ndcg@10" in r["test"]]
     if not sel:
         return []
-    out = ["| collection | recipe | method | trainable params | steps | test nDCG@10 | BM25 candidates | Δ | p (paired, vs candidates) | queries | train s | test s |",
-           "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    out = ["| collection | recipe | method | trainable params | % backbone | steps | test nDCG@10 | BM25 candidates | Δ | p (paired, vs candidates) | queries | train s | test s |",
+           "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in sorted(sel, key=lambda r: (r["collection"], list(RECIPES).index(r["profile"]), ORDER.index(r["kind"]) if r["kind"] in ORDER else 99)):
         t = r["test"]
         p = t.get("p_vs_candidates")
-        out.append(f"| {r['collection']} | {r['profile']} | {LABEL.get(r['kind'], r['kind'])} | {r['trainable_params']:,} | {r['steps']} | "
+        out.append(f"| {r['collection']} | {r['profile']} | {LABEL.get(r['kind'], r['kind'])} | {r['trainable_params']:,} | {100 * r['fraction_of_backbone']:.2f} | {r['steps']} | "
                    f"{t['ndcg@10']:.4f} | {t['bm25_ndcg@10']:.4f} | {t['ndcg@10'] - t['bm25_ndcg@10']:+.4f} | "
                    f"{'–' if p is None else f'{p:.3f}'} | {t['queries']} | {r.get('train_sec', 0):.0f} | {r.get('eval_sec', 0):.0f} |")
     return out + ["", "Recipes: " + "; ".join(f"*{k}* = {v}" for k, v in RECIPES.items()) + ".", ""]
@@ -180,7 +180,7 @@ def main(argv=None):
                 if not trained:
                     continue
                 t = table(rows, role, col, budget, profile)
-                ev = next(r["eval"] for r in rows if r["collection"] == col and r["role"] == role)
+                ev = next(r["eval"] for r in trained)
                 if role == "retriever":
                     what = (f"dense retrieval over the full corpus, test split, queries {ev['eval_qlen']} / documents "
                             f"{ev['eval_dlen']} tokens")
