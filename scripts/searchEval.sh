@@ -18,4 +18,4 @@ if [ -n "$RERANK" ]; then
   run --candidates elasticsearch --rerank "$RERANK"
   run --candidates hybrid ${TASK:+--task "$TASK"} --rerank "$RERANK"
 fi
-npx tsx scripts/searchTable.ts "$OUT" > docs/search-results.md
+npx tsx scripts/searchTable.ts "$OUT" docs/search-results.md  # keeps the page's hand-written part

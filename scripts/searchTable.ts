@@ -1,7 +1,13 @@
-/** Renders the search-evaluation store (JSON lines from `npm run eval --out`) as a markdown table; latest run per configuration wins. */
+/**
+ * Renders the search-evaluation store (JSON lines from `npm run eval --out`) as a markdown table; latest
+ * run per configuration wins. `searchTable.ts STORE PAGE` rewrites PAGE's generated head and keeps what
+ * is written by hand below its MARKER line; with STORE alone the head goes to stdout.
+ */
 import fs from 'node:fs';
 
 const file = process.argv[2] ?? 'docs/search-eval.jsonl';
+const page = process.argv[3];
+const MARKER = '<!-- written by hand below this line: kept when the table above is regenerated -->';
 const rows = fs
   .readFileSync(file, 'utf8')
   .split('\n')
@@ -50,4 +56,10 @@ const out = [
   ),
   '',
 ];
-process.stdout.write(out.join('\n'));
+if (!page) process.stdout.write(out.join('\n'));
+else {
+  const old = fs.existsSync(page) ? fs.readFileSync(page, 'utf8') : '';
+  const at = old.indexOf(MARKER);
+  if (old && at < 0) throw new Error(`${page} has no line ${MARKER}: refusing to overwrite its hand-written part`);
+  fs.writeFileSync(page, [...out, old ? old.slice(at) : `${MARKER}\n`].join('\n'));
+}

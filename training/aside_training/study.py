@@ -111,7 +111,7 @@ def recipes_table(rows: list[dict]) -> list[str]:
         p = t.get("p_vs_candidates")
         out.append(f"| {r['collection']} | {r['profile']} | {LABEL.get(r['kind'], r['kind'])} | {r['trainable_params']:,} | {100 * r['fraction_of_backbone']:.2f} | {r['steps']} | "
                    f"{t['ndcg@10']:.4f} | {t['bm25_ndcg@10']:.4f} | {t['ndcg@10'] - t['bm25_ndcg@10']:+.4f} | "
-                   f"{'–' if p is None else f'{p:.3f}'} | {t['queries']} | {r.get('train_sec', 0):.0f} | {r.get('eval_sec', 0):.0f} |")
+                   f"{'–' if p is None else '< 0.001' if p < 0.001 else f'{p:.3f}'} | {t['queries']} | {r.get('train_sec', 0):.0f} | {r.get('eval_sec', 0):.0f} |")
     return out + ["", "Recipes: " + "; ".join(f"*{k}* = {v}" for k, v in RECIPES.items()) + ".", ""]
 
 
@@ -150,7 +150,7 @@ def plots(rows: list[dict]) -> list[str]:
         ax[0].set_title("train loss (10-step running mean)"); ax[0].set_xlabel("step")
         ax[1].set_title("dev nDCG@10"); ax[1].set_xlabel("step")
         ax[1].legend(fontsize=7, ncol=2)
-        fig.suptitle(f"{col} {role}, budget ≈{budget}%, {sel[0]['steps']} steps")
+        fig.suptitle(f"{col} {role}, budget ≈{budget}%, {sel[0]['steps']} steps" + ("" if profile == "study" else f", profile {profile}"))
         fig.tight_layout()
         name = f"study-{col}-{role}-b{budget}" + ("" if profile == "study" else f"-{profile}") + ".png"
         fig.savefig(IMG / name, dpi=80)
