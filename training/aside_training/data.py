@@ -88,6 +88,15 @@ def bm25_candidates(col: Collection, k: int = 100) -> dict[str, list[str]]:
     return out
 
 
+def rrf(rankings: list[list], rrf_k: int = 60) -> list:
+    """Reciprocal rank fusion, as the server's hybrid stage: each item scores sum 1 / (rrf_k + rank), best first."""
+    score: dict = {}
+    for ranked in rankings:
+        for r, d in enumerate(ranked):
+            score[d] = score.get(d, 0.0) + 1.0 / (rrf_k + r + 1)
+    return [d for d, _ in sorted(score.items(), key=lambda x: -x[1])]
+
+
 def hybrid_candidates(col: Collection, bb, bm25: dict[str, list[str]], k: int = 100, rrf_k: int = 60) -> dict[str, list[str]]:
     """The server's hybrid first stage, in PyTorch: the bare backbone's dense top-k fused with BM25's by
     reciprocal rank (k=60), for every query with qrels; cached. Hard negatives for re-rankers come from
@@ -104,13 +113,7 @@ def hybrid_candidates(col: Collection, bb, bm25: dict[str, list[str]], k: int = 
     D = embed(bb, {}, [col.corpus[d] for d in ids], 128)
     Q = embed(bb, {}, [col.queries[q] for q in wanted], 64, kind="query")
     top = torch.topk(Q @ D.T, min(k, len(ids)), dim=1).indices
-    out = {}
-    for j, q in enumerate(wanted):
-        score: dict[str, float] = {}
-        for ranked in ([ids[i] for i in top[j].tolist()], bm25[q][:k]):
-            for r, d in enumerate(ranked):
-                score[d] = score.get(d, 0.0) + 1.0 / (rrf_k + r + 1)
-        out[q] = [d for d, _ in sorted(score.items(), key=lambda x: -x[1])[:k]]
+    out = {q: rrf([[ids[i] for i in top[j].tolist()], bm25[q][:k]], rrf_k)[:k] for j, q in enumerate(wanted)}
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(out))
     return out

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from .backbone import Backbone
-from .data import Collection, bm25_tokens
+from .data import Collection, bm25_tokens, rrf
 from .late import maxsim, pad_states, token_states
 from .paths import CACHE, DATASETS
 
@@ -79,11 +79,8 @@ def build_teacher(col: Collection, bb: Backbone, n: int, depth: int = 30, rrf_k:
     for j, (src, title) in enumerate(pq):
         bm25 = torch.tensor(bm.get_scores(bm25_tokens(title)), dtype=torch.float32)
         dense = d_vecs @ q_vecs[j]
-        fused: dict[int, float] = {}
-        for ranked in (torch.topk(dense, depth + 1).indices.tolist(), torch.topk(bm25, depth + 1).indices.tolist()):
-            for r, i in enumerate(ranked):
-                fused[i] = fused.get(i, 0.0) + 1.0 / (rrf_k + r + 1)
-        cand = [i for i, _ in sorted(fused.items(), key=lambda x: -x[1]) if ids[i] != src][:depth]
+        fused = rrf([torch.topk(dense, depth + 1).indices.tolist(), torch.topk(bm25, depth + 1).indices.tolist()], rrf_k)
+        cand = [i for i in fused if ids[i] != src][:depth]
         docs, mask = pad_states([d_states[i] for i in cand])
         idx = torch.tensor(cand)
         score = blend({"maxsim": maxsim(q_states[j].float(), docs, mask), "dense": dense[idx], "bm25": bm25[idx]})

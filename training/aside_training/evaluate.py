@@ -1,6 +1,8 @@
 """PyTorch-side evaluation: dense retrieval over a corpus, BM25 top-k re-ranking by a cross-encoder or by late interaction."""
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 
 from .backbone import Backbone
@@ -47,44 +49,50 @@ def retrieval(bb, module, col: Collection, split: str, doc_ids: list[str], qlen:
     return {"ndcg@10": mean(nd), "recall@100": mean(rc), "queries": len(qids), "docs": len(doc_ids)}
 
 
-@torch.no_grad()
-def rerank(bb, module, col: Collection, split: str, cands: dict[str, list[str]], plen: int, depth: int,
-           query_ids: list[str] | None = None, batch: int = 32) -> dict:
+def _judge_reranking(col: Collection, split: str, cands: dict[str, list[str]], depth: int, qids: list[str],
+                     scores_of: Callable[[int, str, list[str]], list[float]]) -> dict:
+    """Orders each query's top `depth` candidates by `scores_of(row, query id, docs)` (the rest keep their
+    order) and judges it against the candidates themselves: nDCG@10 of both, the paired randomisation
+    test, and per-query scores for paired tests between runs."""
     qrels = col.qrels[split]
-    qids = query_ids or sorted(qrels)
     nd, base = [], []
-    for q in qids:
+    for j, q in enumerate(qids):
         docs = cands[q][:depth]
-        scores = []
-        for s in range(0, len(docs), batch):
-            b = encode_pairs(bb.backbone_id, [(col.queries[q], col.corpus[d]) for d in docs[s: s + batch]], plen)
-            scores.append(rerank_scores(bb, module, **b))
-        sc = torch.cat(scores).tolist()
+        sc = scores_of(j, q, docs)
         ranked = [d for _, d in sorted(zip(sc, docs), key=lambda x: -x[0])] + cands[q][depth:]
         nd.append(ndcg_at(ranked, qrels[q], 10))
         base.append(ndcg_at(cands[q], qrels[q], 10))
     return {"ndcg@10": mean(nd), "bm25_ndcg@10": mean(base), "queries": len(qids), "depth": depth,
             "p_vs_candidates": paired_randomisation(nd, base), "per_query": dict(zip(qids, nd))}
+
+
+@torch.no_grad()
+def rerank(bb, module, col: Collection, split: str, cands: dict[str, list[str]], plen: int, depth: int,
+           query_ids: list[str] | None = None, batch: int = 32) -> dict:
+    """Cross-encoder re-ranking: every (query, candidate) pair through the module's scoring head."""
+    def scores_of(_: int, q: str, docs: list[str]) -> list[float]:
+        scores = []
+        for s in range(0, len(docs), batch):
+            b = encode_pairs(bb.backbone_id, [(col.queries[q], col.corpus[d]) for d in docs[s: s + batch]], plen)
+            scores.append(rerank_scores(bb, module, **b))
+        return torch.cat(scores).tolist()
+
+    return _judge_reranking(col, split, cands, depth, query_ids or sorted(col.qrels[split]), scores_of)
 
 
 @torch.no_grad()
 def late_rerank(bb, module, col: Collection, split: str, cands: dict[str, list[str]], qlen: int, dlen: int, depth: int,
                 query_ids: list[str] | None = None, label: str = "") -> dict:
-    """Re-ranks each query's top `depth` candidates by MaxSim over the module's token states (the
-    server's late-interaction scoring); each distinct document is encoded once."""
-    qrels = col.qrels[split]
-    qids = query_ids or sorted(qrels)
+    """Late-interaction re-ranking: MaxSim over the module's token states (the server's scoring); each
+    distinct document is encoded once."""
+    qids = query_ids or sorted(col.qrels[split])
     doc_ids = sorted({d for q in qids for d in cands[q][:depth]})
     d_states, _ = token_states(bb, module, [col.corpus[d] for d in doc_ids], dlen, label=label)
     q_states, _ = token_states(bb, module, [col.queries[q] for q in qids], qlen, kind="query")
     row = {d: i for i, d in enumerate(doc_ids)}
-    nd, base = [], []
-    for j, q in enumerate(qids):
-        docs = cands[q][:depth]
+
+    def scores_of(j: int, _: str, docs: list[str]) -> list[float]:
         states, mask = pad_states([d_states[row[d]] for d in docs])
-        sc = maxsim(q_states[j].float(), states, mask).tolist()
-        ranked = [d for _, d in sorted(zip(sc, docs), key=lambda x: -x[0])] + cands[q][depth:]
-        nd.append(ndcg_at(ranked, qrels[q], 10))
-        base.append(ndcg_at(cands[q], qrels[q], 10))
-    return {"ndcg@10": mean(nd), "bm25_ndcg@10": mean(base), "queries": len(qids), "depth": depth,
-            "p_vs_candidates": paired_randomisation(nd, base), "per_query": dict(zip(qids, nd))}
+        return maxsim(q_states[j].float(), states, mask).tolist()
+
+    return _judge_reranking(col, split, cands, depth, qids, scores_of)

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from .backbone import Backbone
-from .encoder import encode
+from .encoder import encode, pool
 from .paths import catalog_entry
 from .text import contract_for, encode_texts
 
@@ -21,16 +21,16 @@ def content_mask(attention_mask: torch.Tensor) -> torch.Tensor:
     return m
 
 
-def maxsim(q: torch.Tensor, docs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """q [Lq, D] unit, docs [N, Ld, D] unit, mask [N, Ld] -> [N]: per query token the best cosine, summed."""
-    sim = torch.einsum("qd,nld->nql", q, docs).masked_fill(~mask[:, None, :], -1e4)
-    return sim.max(dim=2).values.sum(dim=1)
-
-
 def maxsim_matrix(q: torch.Tensor, qmask: torch.Tensor, d: torch.Tensor, dmask: torch.Tensor) -> torch.Tensor:
-    """Batched: q [B, Lq, D], d [N, Ld, D] (unit), masks bool -> [B, N] MaxSim of every query with every document."""
+    """q [B, Lq, D], d [N, Ld, D] (unit), masks bool -> [B, N]: for every query and document, per counted
+    query token the best cosine against the document's tokens, summed."""
     sim = torch.einsum("bqh,nlh->bnql", q, d).masked_fill(~dmask[None, :, None, :], -1e4)
     return (sim.max(dim=3).values * qmask[:, None, :]).sum(dim=2)
+
+
+def maxsim(q: torch.Tensor, docs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """One query's counted tokens q [Lq, D] against docs [N, Ld, D] with mask [N, Ld] -> [N]."""
+    return maxsim_matrix(q[None], torch.ones(1, q.shape[0]), docs, mask)[0]
 
 
 def pad_states(states: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -48,7 +48,7 @@ def pad_states(states: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
 def token_states(bb: Backbone, module: dict, texts: list[str], max_len: int, kind: str = "document",
                  batch: int = 32, label: str = "") -> tuple[list[torch.Tensor], torch.Tensor]:
     """Per text its unit token states without special tokens (fp16), and the vector the server's dense
-    stage pools from the same pass (the backbone's mean pooling and normalisation)."""
+    stage pools from the same pass (the backbone's contract pooling and normalisation)."""
     c = contract_for(catalog_entry(bb.backbone_id))
     texts = c.prefixed(kind, texts)
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
@@ -60,8 +60,7 @@ def token_states(bb: Backbone, module: dict, texts: list[str], max_len: int, kin
         b = encode_texts(bb.backbone_id, [texts[i] for i in idx], max_len)
         h = encode(bb, module, **b)
         am = b["attention_mask"]
-        mean = (h * am[..., None]).sum(1) / am.sum(1, keepdim=True)
-        pooled[idx] = F.normalize(mean, dim=-1) if c.normalize else mean
+        pooled[idx] = pool(h, am, c.pooling, c.normalize)
         keep = content_mask(am)
         for j, i in enumerate(idx):
             states[i] = F.normalize(h[j][keep[j]], dim=-1).half()

@@ -140,12 +140,7 @@ class Run:
         src = RUNS / run_id(argparse.Namespace(**{**vars(self.a), "profile": profile})) / "ckpt.pt"
         if not (src.parent / "result.json").exists():
             raise SystemExit(f"{run_id(self.a)} continues {src.parent.name}: finish that run first")
-        st = torch.load(src, weights_only=False)
-        with torch.no_grad():
-            for k, v in st["module"].items():
-                self.module[k].copy_(v)
-            for k, v in st.get("backbone", {}).items():
-                self.bb.w[k].copy_(v)
+        self._restore_weights(torch.load(src, weights_only=False))
 
     def trainable(self) -> int:
         n = sum(v.numel() for v in self.module.values())
@@ -167,16 +162,19 @@ class Run:
         if not ck.exists():
             return False
         st = torch.load(ck, weights_only=False)
-        with torch.no_grad():
-            for k, v in st["module"].items():
-                self.module[k].copy_(v)
-            if "backbone" in st:
-                for k, v in st["backbone"].items():
-                    self.bb.w[k].copy_(v)
+        self._restore_weights(st)
         if self.opt and st["opt"]:
             self.opt.load_state_dict(st["opt"])
         self.step, self.log = st["step"], st["log"]
         return True
+
+    def _restore_weights(self, st: dict):
+        """A checkpoint's module tensors, and its backbone for full fine-tuning, into this run's parameters."""
+        with torch.no_grad():
+            for k, v in st["module"].items():
+                self.module[k].copy_(v)
+            for k, v in st.get("backbone", {}).items():
+                self.bb.w[k].copy_(v)
 
     def m(self) -> dict:
         return dict(self.module)
